@@ -1,0 +1,1 @@
+"""Physics data: per-material photon and electron interaction tables (the "pegs" step)."""

@@ -1,0 +1,1 @@
+"""The mcdose phantom library (importable as mcdose.phantoms)."""
