@@ -6,9 +6,10 @@ with :func:`from_formula` or :func:`from_mass_fractions`.
 
 Mean excitation energy of a compound without a tabulated value follows the
 Bragg additivity rule of ICRU Report 37 (1984), section 4.3:
-ln I = sum_i (w_i Z_i/A_i) ln I_i / sum_i (w_i Z_i/A_i), with the elemental
-I values of ICRU 37 Table 2.11 as tabulated in :mod:`mcdose.material_data`
-(the condensed-phase values, x1.13 rule for gases not applied).
+ln I = sum_i (w_i Z_i/A_i) ln I_i / sum_i (w_i Z_i/A_i), with the I values of
+atoms bound in condensed compounds recommended there (Seltzer & Berger,
+Int. J. Appl. Radiat. Isot. 33 (1982) 1189): H 19.2, C 81.0, N 82.0, O 106.0,
+F 112.0, Cl 180.0 eV, and 1.13 times the elemental value for other elements.
 """
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ __all__ = ["Material", "get", "names", "from_formula", "from_mass_fractions", "a
 
 
 def atomic_weight(Z: int) -> float:
-    """Standard atomic weight (g/mol) of element Z, from xraylib."""
-    return float(xraylib.AtomicWeight(int(Z)))
+    """Standard atomic weight (g/mol) of element Z (IUPAC 2009; xraylib's are rounded to 4 digits)."""
+    from .material_data import ATOMIC_WEIGHT
+    return ATOMIC_WEIGHT[int(Z)]
 
 
 def _symbol_to_z(symbol: str) -> int:
@@ -162,13 +164,17 @@ def parse_formula(formula: str) -> dict:
     return counts
 
 
+# I values (eV) of atoms bound in condensed compounds, ICRU Report 37 section 4.3.
+_BOUND_I_EV = {1: 19.2, 6: 81.0, 7: 82.0, 8: 106.0, 9: 112.0, 17: 180.0}
+
+
 def bragg_I(Z, mass_fractions) -> float:
-    """Mean excitation energy (eV) by Bragg additivity (ICRU Report 37, eq. 4.5)."""
+    """Mean excitation energy (eV) of a condensed compound by Bragg additivity (ICRU Report 37, eq. 4.5)."""
     from .material_data import ELEMENT_I_EV
     num = den = 0.0
     for z, w in zip(Z, mass_fractions):
         za = w * z / atomic_weight(z)
-        num += za * math.log(ELEMENT_I_EV[z])
+        num += za * math.log(_BOUND_I_EV.get(z, 1.13 * ELEMENT_I_EV[z]) if len(Z) > 1 else ELEMENT_I_EV[z])
         den += za
     return math.exp(num / den)
 

@@ -1,0 +1,127 @@
+"""The ``mcdose`` command line.
+
+Every error a user can cause prints one line ``mcdose: error: ...`` and exits
+with status 2; ``--debug`` shows the traceback instead.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .errors import InputError
+
+DESCRIPTION = """\
+mcdose - Monte Carlo dose for intra-operative radiotherapy (IOERT electron
+beams, INTRABEAM 50 kV x-rays). Units: cm, g/cm3, MeV, Gy.
+
+typical use:
+  mcdose check examples/water_9MeV.toml      validate a configuration, print it resolved
+  mcdose materials                           list the material library
+  mcdose materials water --table             ESTAR/XCOM-style data table of one material
+  mcdose info result.h5                      what a result file holds
+"""
+
+
+def _cmd_check(args) -> int:
+    from .config import load_config
+    spec = load_config(args.config)
+    print(f"# {args.config}: valid. Resolved configuration (defaults filled in):")
+    print(spec.text, end="")
+    return 0
+
+
+def _cmd_info(args) -> int:
+    from .results import load
+    res = load(args.file)
+    md = res.metadata
+    dmax, umax, idx = res.max_dose()
+    print(f"file:        {args.file}")
+    print(f"written by:  mcdose {md.get('mcdose_version', '?')}")
+    print(f"grid:        {res.grid.describe()}")
+    print(f"materials:   {', '.join(res.materials) or '-'}")
+    for key in ("histories", "batches", "seed", "elapsed_seconds", "lost_particles"):
+        if key in md:
+            print(f"{key + ':':<13}{md[key]}")
+    physics = {k: v for k, v in md.items() if k.startswith("physics_")}
+    if physics:
+        print("physics:     " + ", ".join(f"{k[8:]}={v}" for k, v in sorted(physics.items())))
+    print(f"dose max:    {dmax:.6g} Gy/particle +- {100 * umax:.2f} % (1 sigma) at bin {idx}")
+    return 0
+
+
+def _cmd_materials(args) -> int:
+    from . import materials
+    if args.name is None:
+        if args.table or args.csv:
+            raise InputError("materials: --table and --csv need a material NAME")
+        print(f"{'id':<20}{'density g/cm3':>14}{'I eV':>8}  description")
+        for name in materials.names():
+            m = materials.get(name)
+            print(f"{m.name:<20}{m.density:>14.6g}{m.I_eV:>8.1f}  {m.description}")
+        return 0
+    m = materials.get(args.name)
+    if not (args.table or args.csv):
+        print(f"{m.name}: {m.description}")
+        print(f"  density      {m.density:g} g/cm3")
+        print(f"  I            {m.I_eV:g} eV")
+        print(f"  <Z/A>        {m.z_over_a:.5f} mol/g")
+        print(f"  composition  {m.composition_text()} (mass fractions)")
+        if m.aliases:
+            print(f"  aliases      {', '.join(m.aliases)}")
+        print(f"  source       {m.source}")
+        return 0
+    from .physics.report import material_table
+    table = material_table(m)
+    if args.csv:
+        table.write_csv(args.csv)
+        print(f"wrote {args.csv}")
+    if args.table:
+        print(table.text())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mcdose", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"mcdose {__version__}")
+    p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser("check", help="validate a configuration and print it with defaults filled in")
+    c.add_argument("config", help="configuration file (TOML)")
+    c.set_defaults(func=_cmd_check)
+
+    i = sub.add_parser("info", help="print what a result file (HDF5) holds")
+    i.add_argument("file", help="result file (.h5)")
+    i.set_defaults(func=_cmd_info)
+
+    m = sub.add_parser("materials", help="the material library and its physics data")
+    m.add_argument("name", nargs="?", help="material id or alias; omit to list all")
+    m.add_argument("--table", action="store_true",
+                   help="print stopping powers, CSDA range and attenuation coefficients (ESTAR/XCOM style)")
+    m.add_argument("--csv", metavar="FILE", help="write the data table to a CSV file")
+    m.set_defaults(func=_cmd_materials)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except InputError as exc:
+        if args.debug:
+            raise
+        print(f"mcdose: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mcdose: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

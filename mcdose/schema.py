@@ -1,0 +1,253 @@
+"""The configuration schema: every section, key, type, unit, range and default.
+
+This is the single source of the configuration reference (README and
+``mcdose check`` derive from it). Units: cm, g/cm³, MeV.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import InputError
+
+MAX_ENERGY_MEV = 50.0   # upper end of the physics tables
+MIN_ENERGY_MEV = 0.001  # lower end of the physics tables
+
+
+def _show(value) -> str:
+    """A user's value as it appears in error messages."""
+    return str(value) if isinstance(value, (list, tuple, dict)) else repr(value)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One configuration key.
+
+    kind: "int" | "float" | "str" | "bool" | "vec" | "edges" | "spectrum" | "layers".
+    when: conditions ((key, allowed values), ...) on keys of the same section
+    under which the key applies; required: it must then be given.
+    """
+
+    kind: str
+    default: object = None
+    unit: str = ""
+    doc: str = ""
+    gt: float | None = None
+    ge: float | None = None
+    le: float | None = None
+    choices: tuple = ()
+    length: object = None          # int, or (key, {value: length}) for "vec"
+    when: tuple = ()
+    required: bool = False
+
+    # --- conditions -------------------------------------------------------------------------
+    def applies(self, values: dict) -> bool:
+        return all(values.get(k) in allowed for k, allowed in self.when)
+
+    def required_when(self, values: dict) -> bool:
+        return self.required and self.applies(values)
+
+    def condition_text(self) -> str:
+        return " and ".join(f"{k} = {' | '.join(repr(a) for a in allowed)}" for k, allowed in self.when)
+
+    def range_text(self) -> str:
+        parts = []
+        if self.gt is not None:
+            parts.append(f"> {self.gt:g}")
+        if self.ge is not None:
+            parts.append(f">= {self.ge:g}")
+        if self.le is not None:
+            parts.append(f"<= {self.le:g}")
+        return " and ".join(parts)
+
+    def describe(self) -> str:
+        """What is allowed, in words (used in error messages and the reference)."""
+        if self.choices:
+            what = "one of " + ", ".join(repr(c) for c in self.choices)
+        elif self.kind in ("int", "float"):
+            what = self.range_text() or ("an integer" if self.kind == "int" else "a number")
+        elif self.kind == "vec":
+            what = "an array of numbers"
+        elif self.kind == "edges":
+            what = "strictly increasing edges [e0, e1, ...] or a table { min, max, step }"
+        elif self.kind == "spectrum":
+            what = "an array of [energy_MeV, weight] pairs"
+        elif self.kind == "layers":
+            what = "an array of { material, thickness } tables"
+        else:
+            what = {"str": "a string", "bool": "true or false"}[self.kind]
+        unit = f"{self.unit}, " if self.unit else ""
+        return f"{unit}must be {what}"
+
+    # --- checking ---------------------------------------------------------------------------
+    def _bad(self, path, value, why=None):
+        return InputError(f"{path}: {_show(value)} is not allowed: {why or self.describe()}")
+
+    def _number(self, path, value, integer=False):
+        unit = f"{self.unit}, " if self.unit else ""
+        kind = f"{unit}must be {'an integer' if integer else 'a number'}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._bad(path, value, kind)
+        if integer and not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+            raise self._bad(path, value, kind)
+        if not math.isfinite(value):
+            raise self._bad(path, value, f"{unit}must be a finite number")
+        if ((self.gt is not None and not value > self.gt) or (self.ge is not None and not value >= self.ge)
+                or (self.le is not None and not value <= self.le)):
+            raise self._bad(path, value)
+        return int(value) if integer else float(value)
+
+    def check(self, path: str, value, values: dict | None = None):
+        """Validate and normalise one value; ``values`` are the keys already resolved in the section."""
+        if value is None:
+            raise InputError(f"{path}: missing; {self.describe()}")
+        kind = self.kind
+        if kind == "int":
+            return self._number(path, value, integer=True)
+        if kind == "float":
+            return self._number(path, value)
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise self._bad(path, value)
+            return value
+        if kind == "str":
+            if not isinstance(value, str):
+                raise self._bad(path, value)
+            if self.choices and value not in self.choices:
+                raise self._bad(path, value)
+            if not value.strip():
+                raise self._bad(path, value, "must not be empty")
+            return value
+        if kind == "vec":
+            n = self.length
+            if isinstance(n, tuple):
+                n = n[1].get((values or {}).get(n[0]))
+            if not isinstance(value, (list, tuple)) or (n is not None and len(value) != n) or not value:
+                want = f"an array of {n} numbers" if n else "an array of numbers"
+                raise self._bad(path, value, f"{self.unit + ', ' if self.unit else ''}must be {want}")
+            scalar = Field("float", unit=self.unit, gt=self.gt, ge=self.ge, le=self.le)
+            return tuple(scalar.check(f"{path}[{i}]", v) for i, v in enumerate(value))
+        if kind == "edges":
+            return _edges(self, path, value)
+        if kind == "spectrum":
+            return _spectrum(path, value)
+        if kind == "layers":
+            return _layers(path, value)
+        raise AssertionError(kind)
+
+
+def _edges(f: Field, path: str, value) -> tuple:
+    """Bin edges (cm) from a list or a { min, max, step } table."""
+    if isinstance(value, dict):
+        extra = set(value) - {"min", "max", "step"}
+        if extra or set(value) != {"min", "max", "step"}:
+            raise InputError(f"{path}: {value} is not allowed: a grid table needs exactly min, max and step (cm)")
+        num = Field("float", unit=f.unit, ge=f.ge)
+        lo = num.check(f"{path}.min", value["min"])
+        hi = Field("float", unit=f.unit).check(f"{path}.max", value["max"])
+        step = Field("float", unit=f.unit, gt=0).check(f"{path}.step", value["step"])
+        if not hi > lo:
+            raise InputError(f"{path}: max {hi:g} is not allowed: must be > min {lo:g}")
+        n = round((hi - lo) / step)
+        if n < 1 or abs(lo + n * step - hi) > 1e-9 * max(1.0, abs(hi)):
+            raise InputError(f"{path}: step {step:g} is not allowed: (max - min) must be a whole number of steps")
+        if n > 100_000:
+            raise InputError(f"{path}: {n} bins is not allowed: at most 100000 per axis")
+        return tuple(float(lo + (hi - lo) * i / n) for i in range(n + 1))
+    if not isinstance(value, (list, tuple)) or len(value) < 2:
+        raise InputError(f"{path}: {_show(value)} is not allowed: {f.unit}, needs at least 2 edges (one bin)")
+    edges = Field("vec", unit=f.unit, ge=f.ge).check(path, value)
+    for i in range(1, len(edges)):
+        if not edges[i] > edges[i - 1]:
+            raise InputError(f"{path}: edges must increase strictly ({edges[i]:g} after {edges[i - 1]:g} at index {i})")
+    return edges
+
+
+def _spectrum(path: str, value) -> tuple:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise InputError(f"{path}: {_show(value)} is not allowed: must be a non-empty array of [energy_MeV, weight] pairs")
+    energy = Field("float", unit="MeV", gt=0, le=MAX_ENERGY_MEV)
+    weight = Field("float", ge=0)
+    out = []
+    for i, pair in enumerate(value):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise InputError(f"{path}[{i}]: {_show(pair)} is not allowed: must be [energy_MeV, weight]")
+        out.append((energy.check(f"{path}[{i}][0]", pair[0]), weight.check(f"{path}[{i}][1]", pair[1])))
+    if sum(w for _, w in out) <= 0:
+        raise InputError(f"{path}: the weights sum to 0; at least one must be > 0")
+    return tuple(out)
+
+
+def _layers(path: str, value) -> tuple:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise InputError(f"{path}: {_show(value)} is not allowed: must be a non-empty array of {{ material, thickness }}")
+    thick = Field("float", unit="cm", gt=0, le=1000)
+    out = []
+    for i, layer in enumerate(value):
+        p = f"{path}[{i}]"
+        if not isinstance(layer, dict) or set(layer) != {"material", "thickness"}:
+            raise InputError(f"{p}: {_show(layer)} is not allowed: must be {{ material = NAME, thickness = cm }}")
+        out.append({"material": Field("str").check(f"{p}.material", layer["material"]),
+                    "thickness": thick.check(f"{p}.thickness", layer["thickness"])})
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class SectionSchema:
+    doc: str
+    fields: dict
+    required: bool = True
+    one_of: tuple = ()          # groups of keys of which exactly one must be given
+    aliases: dict = field(default_factory=dict)  # alternative key -> key
+
+
+BEAM = (("type", ("beam",)),)
+E_RANGE = dict(unit="MeV", gt=0, le=MAX_ENERGY_MEV)
+
+SECTIONS = {
+    "run": SectionSchema("histories, batches, seed, threads", {
+        "histories": Field("int", 1_000_000, doc="primary particles", ge=1, le=1e13),
+        "batches": Field("int", 20, doc="independent RNG streams, uncertainty estimate and checkpoints", ge=1, le=100_000),
+        "seed": Field("int", 1, doc="master random seed", ge=0, le=2**63 - 1),
+        "threads": Field("int", 0, doc="worker threads, 0 = all cores", ge=0, le=4096),
+    }, required=False),
+    "source": SectionSchema("what is emitted, where", {
+        "type": Field("str", "beam", choices=("beam", "point")),
+        "particle": Field("str", choices=("electron", "photon", "positron"), required=True),
+        "energy": Field("float", doc="monoenergetic kinetic energy", **E_RANGE),
+        "spectrum": Field("spectrum", doc="[energy_MeV, weight] pairs"),
+        "spectrum_file": Field("str", doc="CSV file of energy_MeV,weight rows (relative to the config file)"),
+        "shape": Field("str", "circle", choices=("circle", "rectangle"), when=BEAM),
+        "radius": Field("float", unit="cm", gt=0, le=100, when=BEAM + (("shape", ("circle",)),), required=True),
+        "size": Field("vec", unit="cm", gt=0, le=200, length=2, when=BEAM + (("shape", ("rectangle",)),), required=True),
+        "z": Field("float", 0.0, unit="cm", doc="the beam starts in this plane, travelling towards +z", when=BEAM),
+        "focus_distance": Field("float", unit="cm", gt=0, le=10_000, doc="divergent from a point this far upstream; absent = parallel", when=BEAM),
+        "position": Field("vec", unit="cm", length=3, doc="isotropic point source position", when=(("type", ("point",)),), required=True),
+    }, one_of=(("energy", "spectrum", "spectrum_file"),)),
+    "phantom": SectionSchema("the irradiated object", {
+        "type": Field("str", "box", choices=("box", "slabs", "voxels")),
+        "material": Field("str", doc="material id (mcdose materials) or a [materials.NAME] entry", when=(("type", ("box",)),), required=True),
+        "size": Field("vec", unit="cm", gt=0, le=1000, length=("type", {"box": 3, "slabs": 2}),
+                      doc="box: [x, y, z]; slabs: [x, y]; x and y centred on the axis, z from 0 downwards",
+                      when=(("type", ("box", "slabs")),), required=True),
+        "layers": Field("layers", doc="slabs from z = 0 downwards", when=(("type", ("slabs",)),), required=True),
+        "file": Field("str", doc="voxel phantom (.npy or .h5)", when=(("type", ("voxels",)),), required=True),
+        "world": Field("str", "vacuum", doc="medium around the phantom: 'vacuum' or a material id"),
+    }),
+    "scoring": SectionSchema("the dose mesh", {
+        "mesh": Field("str", "cartesian", choices=("cartesian", "cylindrical", "spherical")),
+        "x_edges": Field("edges", unit="cm", when=(("mesh", ("cartesian",)),), required=True),
+        "y_edges": Field("edges", unit="cm", when=(("mesh", ("cartesian",)),), required=True),
+        "z_edges": Field("edges", unit="cm", when=(("mesh", ("cartesian", "cylindrical")),), required=True),
+        "r_edges": Field("edges", unit="cm", ge=0, when=(("mesh", ("cylindrical", "spherical")),), required=True),
+        "center": Field("vec", (0.0, 0.0, 0.0), unit="cm", length=3, when=(("mesh", ("spherical",)),)),
+        "estimator": Field("str", "analog", choices=("analog", "tracklength")),
+    }, aliases={"x": "x_edges", "y": "y_edges", "z": "z_edges", "r": "r_edges"}),
+    "physics": SectionSchema("transport cut-offs and thresholds", {
+        "electron_cutoff": Field("float", 0.010, unit="MeV", doc="kinetic energy below which electrons deposit locally", ge=0.001, le=1.0),
+        "photon_cutoff": Field("float", 0.001, unit="MeV", ge=0.001, le=1.0),
+        "delta_threshold": Field("float", 0.010, unit="MeV", doc="Moller/Bhabha production threshold (kinetic)", ge=0.001, le=1.0),
+        "brems_threshold": Field("float", 0.010, unit="MeV", doc="bremsstrahlung photon production threshold", ge=0.001, le=1.0),
+        "electrons": Field("str", "transport", choices=("transport", "local"), doc="'local' = kerma approximation"),
+    }, required=False),
+}

@@ -1,0 +1,22 @@
+"""The wheel is a real, complete package: sub-packages mapped from kernels/ and phantoms/, data files inside."""
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_wheel_contains_subpackages_and_data(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("mcdose-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "mcdose/kernels/__init__.py" in names
+    assert "mcdose/kernels/rng.py" in names
+    assert "mcdose/phantoms/__init__.py" in names
+    assert "mcdose/physics/tables.py" in names
+    for example in (ROOT / "examples").glob("*.toml"):
+        assert f"mcdose/examples/{example.name}" in names
+    assert not any(n.startswith(("kernels/", "phantoms/", "tests/")) for n in names)
+    assert any(n.endswith("entry_points.txt") for n in names)
