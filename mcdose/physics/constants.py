@@ -1,0 +1,28 @@
+"""Physical constants: the one source of truth for mcdose physics.
+
+Values are CODATA 2018 (E. Tiesinga, P. J. Mohr, D. B. Newell, B. N. Taylor,
+"CODATA recommended values of the fundamental physical constants: 2018",
+Rev. Mod. Phys. 93 (2021) 025010). Units: MeV, cm, mol.
+"""
+import math
+
+ELECTRON_MASS_MEV = 0.51099895000
+"""Electron rest energy m_e c^2, MeV."""
+
+CLASSICAL_ELECTRON_RADIUS_CM = 2.8179403262e-13
+"""Classical electron radius r_e, cm."""
+
+AVOGADRO_PER_MOL = 6.02214076e23
+"""Avogadro constant N_A, 1/mol (exact since the 2019 SI)."""
+
+HBAR_C_MEV_CM = 197.3269804e-13
+"""Reduced Planck constant times speed of light, hbar c, MeV cm."""
+
+FINE_STRUCTURE = 7.2973525693e-3
+"""Fine-structure constant alpha (dimensionless)."""
+
+TWO_PI_RE2_MEC2_NA = 2.0 * math.pi * CLASSICAL_ELECTRON_RADIUS_CM**2 * ELECTRON_MASS_MEV * AVOGADRO_PER_MOL
+"""2 pi r_e^2 m_e c^2 N_A, MeV cm^2/mol (0.153537...): prefactor of the Bethe formula per unit <Z/A>."""
+
+TWO_PI_RE2_MEC2 = 2.0 * math.pi * CLASSICAL_ELECTRON_RADIUS_CM**2 * ELECTRON_MASS_MEV
+"""2 pi r_e^2 m_e c^2, MeV cm^2: prefactor of the Moller/Bhabha cross sections per electron."""

@@ -1,0 +1,23 @@
+"""The README's configuration reference and quick start stay in step with the code."""
+import re
+from pathlib import Path
+
+from mcdose.schema import SECTIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+
+
+def test_every_schema_key_is_documented():
+    for section, schema in SECTIONS.items():
+        for key in schema.fields:
+            assert re.search(rf"`{section}\.{key}`|`{key}`|, `{key}`", README), f"{section}.{key} missing from README"
+
+
+def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
+    start = README.index("## Quick start")
+    block = README[start:README.index("\n## ", start + 1)]
+    commands = re.findall(r"```bash\n(.+?)\n```", block)
+    assert len(commands) == 2
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert commands[1] in ci.splitlines()
