@@ -1,0 +1,211 @@
+"""Photon interaction data against NIST XCOM / NISTIR 5632, xraylib and analytic limits.
+
+Tolerances: mu/rho 2 % and mu_en/rho 3 % (the brief's targets; the NIST tables themselves
+quote 1-2 % uncertainty for mu and a few % for mu_en); joint steps 0.5 %; angular integrals
+against xraylib's own integrated cross sections 2 % (tabulation and quadrature differences).
+"""
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xraylib
+
+from mcdose.errors import InputError
+from mcdose.materials import Material
+from mcdose.physics import photon
+from mcdose.physics.constants import AVOGADRO_PER_MOL, CLASSICAL_ELECTRON_RADIUS_CM, FINE_STRUCTURE
+from mcdose.physics.photon_highenergy import (MEC2, klein_nishina, klein_nishina_transfer_fraction, pair_nuclear,
+                                             sauter_k_shape)
+
+WATER = Material("water", 1.0, (1, 8), (0.111894, 0.888106), 75.0, "NIST")
+AIR = Material("air", 1.20479e-3, (6, 7, 8, 18), (0.000124, 0.755268, 0.231781, 0.012827), 85.7, "NIST")
+NIST_CSV = Path("/work/shared/refs/nist_reference.csv")
+
+
+def element(Z):
+    return Material(xraylib.AtomicNumberToSymbol(Z).lower(), 1.0, (Z,), (1.0,), 100.0, "test")
+
+
+def total(material, E):
+    return sum(photon.photon_cross_sections(material, E).values())
+
+
+def nist_rows(quantity):
+    with NIST_CSV.open() as f:
+        rows = [r for r in csv.reader(f) if r and not r[0].startswith("#") and r[0] != "material"]
+    return [(r[0], float(r[2]), float(r[3])) for r in rows if r[1] == quantity]
+
+
+MATERIALS = {"water": WATER, "air": AIR}
+
+
+@pytest.mark.parametrize("name,E,ref", nist_rows("mu_over_rho"))
+def test_mu_over_rho_vs_nist(name, E, ref):
+    assert total(MATERIALS[name], E)[0] == pytest.approx(ref, rel=0.02)
+
+
+@pytest.mark.parametrize("name,E,ref", nist_rows("mu_en_over_rho"))
+def test_mu_en_over_rho_vs_nist(name, E, ref):
+    assert photon.mu_en_over_rho(MATERIALS[name], E)[0] == pytest.approx(ref, rel=0.03)
+
+
+# XCOM totals (with coherent), cm²/g
+@pytest.mark.parametrize("Z,E,ref", [(82, 0.1, 5.549), (82, 1.0, 0.07102), (79, 0.1, 5.158), (79, 1.0, 0.06953)])
+def test_high_z_spot_checks_below_pair_region(Z, E, ref):
+    assert total(element(Z), E)[0] == pytest.approx(ref, rel=0.02)
+
+
+def test_water_20_MeV():
+    assert total(WATER, 20.0)[0] == pytest.approx(0.01813, rel=0.02)
+
+
+@pytest.mark.xfail(strict=True, reason="no Coulomb correction in the Born pair model: Pb +8 %, Au +8.5 % at 10 MeV")
+@pytest.mark.parametrize("Z,ref", [(82, 0.04972), (79, 0.04868)])
+def test_high_z_10_MeV(Z, ref):
+    assert total(element(Z), 10.0)[0] == pytest.approx(ref, rel=0.02)
+
+
+JOINT_ELEMENTS = [1, 6, 7, 8, 13, 29, 74, 79, 82]
+
+
+@pytest.mark.parametrize("Z", JOINT_ELEMENTS)
+def test_joint_is_continuous(Z):
+    E = photon.E_JOINT * np.array([1 - 1e-6, 1 + 1e-6])
+    xs = photon.photon_cross_sections(element(Z), E)
+    for name, v in xs.items():
+        if v[0] > 0:
+            assert abs(v[1] / v[0] - 1) < 0.005, name
+    t = sum(xs.values())
+    assert abs(t[1] / t[0] - 1) < 0.005
+
+
+@pytest.mark.parametrize("Z", JOINT_ELEMENTS)
+def test_high_energy_models_follow_xraylib_below_joint(Z):
+    """The normalised continuations, evaluated at 0.5 MeV, reproduce xraylib's total there (no kink)."""
+    E = np.array([0.5])
+    coh, inc, _ = photon._angular_integrals(Z, E)
+    jv = photon._joint_values(Z)
+    bk = 1e-3 * xraylib.EdgeEnergy(Z, xraylib.K_SHELL)
+    model = (jv["incoherent"] * inc[0] / jv["inc_model"] + jv["coherent"] * coh[0] / jv["coh_model"]
+             + jv["photoelectric"] * sauter_k_shape(0.5, bk) / sauter_k_shape(photon.E_JOINT, bk))
+    ref = xraylib.CS_Compt(Z, 500.0) + xraylib.CS_Rayl(Z, 500.0) + xraylib.CS_Photo(Z, 500.0)
+    assert model == pytest.approx(ref, rel=0.005)
+
+
+def test_pair_threshold_and_energy_range():
+    xs = photon.photon_cross_sections(WATER, np.array([0.001, 1.0, 1.1, 50.0]))
+    assert xs["pair"][0] == 0 and xs["pair"][1] == 0 and xs["pair"][2] > 0
+    assert np.all(np.isfinite(total(WATER, np.geomspace(1e-3, 50, 50))))
+    with pytest.raises(InputError):
+        photon.photon_cross_sections(WATER, 0.0)
+
+
+@pytest.mark.parametrize("Z", [1, 8, 82])
+def test_pair_complete_screening_limit(Z):
+    """At 100 GeV the model tends to Tsai's complete-screening Born result (no Coulomb term)."""
+    L = np.log(184.15 * Z ** (-1 / 3))
+    ref = 4 * FINE_STRUCTURE * CLASSICAL_ELECTRON_RADIUS_CM**2 * Z * Z * (7 / 9 * L - 1 / 54)
+    assert pair_nuclear(Z, 1e5)[0] == pytest.approx(ref, rel=0.01)
+
+
+def test_pair_born_branches_join_at_4_mc2():
+    E = 4 * MEC2 * np.array([1 - 1e-9, 1 + 1e-9])
+    v = pair_nuclear(1, E)
+    assert v[1] == pytest.approx(v[0], rel=2e-3)
+
+
+def test_klein_nishina_limits_and_transfer():
+    thomson = 8 * np.pi / 3 * CLASSICAL_ELECTRON_RADIUS_CM**2
+    assert klein_nishina(1e-6)[()] == pytest.approx(thomson, rel=1e-4)
+    for E in (0.01, 1.0, 10.0):
+        k = E / MEC2
+        c = np.linspace(-1, 1, 200001)
+        r = 1 / (1 + k * (1 - c))
+        d = r * r * (r + 1 / r - (1 - c * c))
+        assert klein_nishina_transfer_fraction(E)[()] == pytest.approx(np.trapezoid(d * (1 - r), c) / np.trapezoid(d, c),
+                                                                       rel=1e-6)
+
+
+def _per_gram_integrals(Z, E):
+    """Integrate Thomson*F² and KN*S of the public per-atom functions over angle, cm²/g."""
+    m = element(Z)
+    c = np.linspace(-1, 1, 20001)
+    out = []
+    for e in E:
+        x = 1e3 * e / 12.398419843320026 * np.sqrt((1 - c) / 2)
+        r = 1 / (1 + e / MEC2 * (1 - c))
+        th = np.pi * CLASSICAL_ELECTRON_RADIUS_CM**2 * (1 + c * c)
+        kn = np.pi * CLASSICAL_ELECTRON_RADIUS_CM**2 * r * r * (r + 1 / r - (1 - c * c))
+        out.append((np.trapezoid(th * photon.form_factor_squared(m, x), c),
+                    np.trapezoid(kn * photon.incoherent_function(m, x), c)))
+    return photon.atoms_per_gram(m) * np.array(out)
+
+
+@pytest.mark.parametrize("Z", [8, 82])
+def test_kn_times_S_reproduces_cs_compt(Z):
+    E = [0.02, 0.05, 0.1]
+    got = _per_gram_integrals(Z, E)[:, 1]
+    assert got == pytest.approx([xraylib.CS_Compt(Z, 1e3 * e) for e in E], rel=0.02)
+
+
+def test_thomson_times_F2_reproduces_cs_rayl_oxygen():
+    E = [0.02, 0.05, 0.1]
+    got = _per_gram_integrals(8, E)[:, 0]
+    assert got == pytest.approx([xraylib.CS_Rayl(8, 1e3 * e) for e in E], rel=0.02)
+
+
+@pytest.mark.xfail(strict=True, reason="xraylib's CS_Rayl(Pb) exceeds its own FF_Rayl integral by 3/6/8 % at 20/50/100 keV")
+def test_thomson_times_F2_reproduces_cs_rayl_lead():
+    E = [0.02, 0.05, 0.1]
+    got = _per_gram_integrals(82, E)[:, 0]
+    assert got == pytest.approx([xraylib.CS_Rayl(82, 1e3 * e) for e in E], rel=0.02)
+
+
+def test_form_factor_and_S_limits():
+    """F² -> <Z²> per atom at x = 0, S -> <Z> at large x, S(0) = 0 (Hubbell et al. 1975)."""
+    n = [2 / 3, 1 / 3]  # H2O number fractions
+    assert photon.form_factor_squared(WATER, 0.0) == pytest.approx(n[0] * 1 + n[1] * 64, rel=1e-3)
+    assert photon.incoherent_function(WATER, 1e4) == pytest.approx(n[0] * 1 + n[1] * 8, rel=1e-3)
+    assert photon.incoherent_function(WATER, 0.0) == 0.0
+    assert photon.atoms_per_gram(WATER) == pytest.approx(3 * AVOGADRO_PER_MOL / 18.015, rel=1e-3)
+
+
+@pytest.mark.parametrize("Z,edge_keV", [(82, 88.00), (79, 80.72), (29, 8.979), (74, 69.53)])
+def test_shell_data_k_edges(Z, edge_keV):
+    sd = photon.shell_data(Z)
+    assert 1e3 * sd.binding_energies[0] == pytest.approx(edge_keV, rel=1e-3)
+    assert sd.k_alpha_probability + sd.k_beta_probability == pytest.approx(1.0, abs=1e-6)
+    assert sd.k_alpha_energy < sd.k_beta_energy < sd.binding_energies[0]
+    assert 0.7 < sd.k_shell_fraction < 0.9
+    assert sd.binding_energies[0] > sd.binding_energies[1] > sd.binding_energies[2] > sd.binding_energies[3]
+
+
+def test_shell_data_fluorescence_yields():
+    """omega_K: Pb 0.96, Cu 0.45 (Krause, J. Phys. Chem. Ref. Data 8 (1979) 307: 0.963, 0.440)."""
+    assert photon.shell_data(82).fluorescence_yields[0] == pytest.approx(0.963, abs=0.01)
+    assert photon.shell_data(29).fluorescence_yields[0] == pytest.approx(0.44, abs=0.02)
+    assert photon.shell_data(1).fluorescence_yields == (0.0, 0.0, 0.0, 0.0)
+
+
+def test_mu_en_below_mu():
+    E = np.geomspace(1e-3, 20, 60)
+    assert np.all(photon.mu_en_over_rho(WATER, E) < total(WATER, E))
+
+
+def test_mu_en_lead_100_keV():
+    """NIST (NISTIR 5632) lead at 0.1 MeV: mu_en/rho = 1.976 cm²/g, dominated by K fluorescence escape."""
+    assert photon.mu_en_over_rho(element(82), 0.1)[0] == pytest.approx(1.976, rel=0.03)
+
+
+def test_speed_300_points_5_elements():
+    photon._element.cache_clear()
+    photon._atomic_functions.cache_clear()
+    photon._joint_values.cache_clear()
+    m = Material("mix", 1.0, (1, 6, 8, 20, 82), (0.1, 0.2, 0.3, 0.2, 0.2), 100.0, "test")
+    E = np.geomspace(1e-3, 50, 300)
+    t0 = time.perf_counter()
+    photon.photon_cross_sections(m, E)
+    photon.mu_en_over_rho(m, E)
+    assert time.perf_counter() - t0 < 2.0
