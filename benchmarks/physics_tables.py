@@ -13,7 +13,7 @@ def main() -> None:
         os.environ["MCDOSE_CACHE_DIR"] = tmp
         from mcdose import materials
         from mcdose.physics import tables
-        from mcdose.physics import tables as tables_module
+        from mcdose.physics import material_tables as tables_module
 
         total = 0.0
         print(f"{'material':<20}{'cold build s':>14}")

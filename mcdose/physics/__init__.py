@@ -4,6 +4,6 @@
 ``stopping_power(E, kind)``, ``csda_range(E)``, ``mu_over_rho(E, process=None)``
 and ``mu_en_over_rho(E)``; E in MeV.
 """
-from .tables import MaterialTables, tables
+from .material_tables import MaterialTables, tables
 
 __all__ = ["tables", "MaterialTables"]

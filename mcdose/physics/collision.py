@@ -215,11 +215,38 @@ def density_effect(material: Material, T) -> np.ndarray:
     return delta.reshape(T.shape)
 
 
+LOW_ENERGY_JOIN_MEV = 0.010   # below this the Joy-Luo modification is phased in
+LOW_ENERGY_FULL_MEV = 0.001   # fully applied at and below this energy
+
+
+def _low_energy_correction(material: Material, T) -> np.ndarray:
+    """Additive term of the Bethe bracket below 10 keV, where Bethe theory fails as T approaches I.
+
+    The Bethe logarithm ln(T/I)^2 becomes ln((T + kI)/I)^2 (D. C. Joy and S. Luo,
+    Scanning 11 (1989) 176, k = 0.731 + 0.0688 log10 Z, Z the electron-weighted
+    mean), which keeps the stopping power positive down to ~ I. It is phased in
+    linearly in ln T between 10 keV (no change: ESTAR, the reference, is pure
+    Bethe there, with no shell correction) and 1 keV (full), so it changes
+    nothing at and above 10 keV. Below 10 keV mcdose's stopping powers are
+    therefore approximate (no shell corrections; a few per cent for low Z,
+    worse for high Z) -- cut-offs below 10 keV should be used with that in mind.
+    """
+    Z = np.asarray(material.Z, dtype=float)
+    w = np.asarray(material.mass_fractions) * Z / np.asarray(material.A)
+    z_mean = float(np.sum(w * Z) / np.sum(w))
+    k = 0.731 + 0.0688 * np.log10(z_mean)
+    phase = np.clip(np.log(LOW_ENERGY_JOIN_MEV / T) / np.log(LOW_ENERGY_JOIN_MEV / LOW_ENERGY_FULL_MEV), 0.0, 1.0)
+    return 2.0 * np.log1p(k * material.I_eV * 1e-6 / T) * phase
+
+
 def _bethe(material: Material, T, F):
-    """(2 pi r_e^2 mc^2 N_A <Z/A>/beta^2) [ln(tau^2 (tau+2) / (2 (I/mc^2)^2)) + F - delta], MeV cm^2/g."""
+    """(2 pi r_e^2 mc^2 N_A <Z/A>/beta^2) [ln(tau^2 (tau+2) / (2 (I/mc^2)^2)) + F - delta], MeV cm^2/g.
+
+    Below 10 keV the bracket carries the low-energy term of `_low_energy_correction`.
+    """
     tau, _, beta2 = _kinematics(T)
     i_rel = material.I_eV * 1e-6 / ELECTRON_MASS_MEV
-    log_term = np.log(tau**2 * (tau + 2.0) / (2.0 * i_rel**2))
+    log_term = np.log(tau**2 * (tau + 2.0) / (2.0 * i_rel**2)) + _low_energy_correction(material, T)
     return TWO_PI_RE2_MEC2_NA * material.z_over_a / beta2 * (log_term + F - density_effect(material, T))
 
 

@@ -181,6 +181,8 @@ def _element(Z: int, key: bytes) -> dict:
         photo = np.where(out["photoelectric"][lo] > 0, out["photoelectric"][lo], 1.0)
         for j, s in enumerate(_SHELLS):
             fractions[lo, j] = _xraylib(xraylib.CS_Photo_Partial, Z, getattr(xraylib, f"{s}_SHELL"), e_kev) / photo
+    # right at an edge xraylib's partial and total tables can disagree: shares never exceed the whole
+    fractions /= np.maximum(fractions.sum(axis=1), 1.0)[:, None]
     out["f_photoelectric"] = 1 - fractions @ escape / E
     out["f_incoherent"] = np.where(inc > 0, inc_tr / np.where(inc > 0, inc, 1.0), 0.0)
     out["f_pair"] = np.maximum(1 - 2 * MEC2 / E, 0.0)

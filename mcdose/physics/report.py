@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tables import E_MAX, E_MIN, tables
+from .material_tables import E_MAX, E_MIN, tables
 
 COLUMNS = (
     ("energy_MeV", "E", "MeV"),

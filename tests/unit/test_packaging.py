@@ -1,4 +1,5 @@
 """The wheel is a real, complete package: sub-packages mapped from kernels/ and phantoms/, data files inside."""
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -8,14 +9,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_wheel_contains_subpackages_and_data(tmp_path):
+    # build from a clean copy: a stale build/ folder in the work tree must not leak into the check
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", "build", "*.egg-info", ".git",
+                                                             "__pycache__", ".pytest_cache"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
-    wheel = next(tmp_path.glob("mcdose-*.whl"))
+                    "-w", str(tmp_path / "dist"), str(src)], check=True, capture_output=True)
+    wheel = next((tmp_path / "dist").glob("mcdose-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "mcdose/kernels/__init__.py" in names
     assert "mcdose/kernels/rng.py" in names
     assert "mcdose/phantoms/__init__.py" in names
-    assert "mcdose/physics/tables.py" in names
+    assert "mcdose/physics/material_tables.py" in names
     for example in (ROOT / "examples").glob("*.toml"):
         assert f"mcdose/examples/{example.name}" in names
     assert not any(n.startswith(("kernels/", "phantoms/", "tests/")) for n in names)

@@ -16,7 +16,10 @@ Interpolation is linear in log-log. Units: MeV, cm²/g, MeV cm²/g, g/cm².
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
+from pathlib import Path
 
 import numpy as np
 import xraylib
@@ -25,7 +28,7 @@ from ..errors import InputError
 from ..materials import Material, get as get_material
 from . import annihilation, bremsstrahlung, cache, collision, elastic, photon
 
-PHYSICS_VERSION = "1"
+PHYSICS_VERSION = "1"   # bump on a change of table layout; model changes are caught by the source digest
 E_MIN, E_MAX = 1e-3, 50.0          # MeV, table range for photons and electrons
 ELECTRON_POINTS_PER_DECADE = 64
 PHOTON_POINTS_PER_DECADE = 48
@@ -41,6 +44,30 @@ def electron_grid() -> np.ndarray:
     return np.geomspace(E_MIN, E_MAX, n)
 
 
+def _located_edge(Z: int, shell: int, nominal_kev: float) -> float:
+    """Where xraylib's photoelectric table jumps near a nominal edge (keV).
+
+    xraylib's cross-section tables place some edges up to ~1e-3 (relative) away
+    from EdgeEnergy; the jump is located by bisection to 1e-10 so that grid points
+    straddle it exactly. Returns the nominal value if no jump is visible.
+    """
+    lo, hi = nominal_kev * 0.99, nominal_kev * 1.01
+    try:
+        f_lo, f_hi = np.log(xraylib.CS_Photo(Z, lo)), np.log(xraylib.CS_Photo(Z, hi))
+    except ValueError:
+        return nominal_kev
+    if f_hi - f_lo < 0.05:
+        return nominal_kev
+    mid_level = 0.5 * (f_lo + f_hi)
+    while hi / lo - 1.0 > 1e-10:
+        mid = 0.5 * (lo + hi)
+        if np.log(xraylib.CS_Photo(Z, mid)) < mid_level:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
 def absorption_edges(material: Material) -> np.ndarray:
     """Absorption-edge energies (MeV) of the constituents inside the table range (K, L1-L3, M1-M5)."""
     shells = [xraylib.K_SHELL, xraylib.L1_SHELL, xraylib.L2_SHELL, xraylib.L3_SHELL,
@@ -49,11 +76,11 @@ def absorption_edges(material: Material) -> np.ndarray:
     for z in material.Z:
         for shell in shells:
             try:
-                e = xraylib.EdgeEnergy(z, shell) * 1e-3
+                e = xraylib.EdgeEnergy(z, shell)
             except ValueError:
                 continue
-            if E_MIN * 1.001 < e < E_MAX:
-                edges.append(e)
+            if E_MIN * 1.02e3 < e < 800.0:
+                edges.append(_located_edge(z, shell, e) * 1e-3)
     return np.unique(edges)
 
 
@@ -65,7 +92,7 @@ def photon_grid(material: Material) -> np.ndarray:
     near = np.zeros(base.size, dtype=bool)
     for e in edges:  # drop base points that would crowd an edge pair
         near |= np.abs(np.log(base / e)) < 2e-3
-    return np.unique(np.concatenate([base[~near], edges * (1 - 1e-6), edges * (1 + 1e-6)]))
+    return np.unique(np.concatenate([base[~near], edges * (1 - 1e-9), edges * (1 + 1e-9)]))
 
 
 def _build(material: Material, delta_threshold: float, brems_threshold: float) -> dict:
@@ -169,6 +196,15 @@ class MaterialTables:
         return self._interp(E, "photon_energy", "mu_en")
 
 
+@functools.lru_cache(maxsize=1)
+def physics_digest() -> str:
+    """Cache key part: PHYSICS_VERSION plus a hash of the physics source, so a model change rebuilds tables."""
+    h = hashlib.sha256(PHYSICS_VERSION.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")) + [Path(__file__).parents[1] / "material_data.py"]:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def tables(material, delta_threshold: float = 0.010, brems_threshold: float = 0.010) -> MaterialTables:
     """Physics tables of a material (id, alias or :class:`Material`), from memory, disk cache or built.
 
@@ -179,14 +215,15 @@ def tables(material, delta_threshold: float = 0.010, brems_threshold: float = 0.
     for name, value in (("delta_threshold", delta_threshold), ("brems_threshold", brems_threshold)):
         if not (E_MIN <= value <= 1.0):
             raise InputError(f"physics.{name}: {value!r} is not allowed: MeV, must be >= {E_MIN:g} and <= 1")
-    key = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', m.name)}-{m.key()}-d{delta_threshold:.6g}-b{brems_threshold:.6g}-v{PHYSICS_VERSION}"
+    version = physics_digest()
+    key = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', m.name)}-{m.key()}-d{delta_threshold:.6g}-b{brems_threshold:.6g}-{version}"
     if key in _MEMORY:
         return _MEMORY[key]
     path = cache.cache_dir() / f"{key}.h5"
-    arrays = cache.read(path, PHYSICS_VERSION)
+    arrays = cache.read(path, version)
     if arrays is None:
         arrays = _build(m, delta_threshold, brems_threshold)
-        cache.write(path, arrays, PHYSICS_VERSION, {"material": m.name, "composition": m.composition_text(),
+        cache.write(path, arrays, version, {"material": m.name, "composition": m.composition_text(),
                                                    "density": m.density, "I_eV": m.I_eV})
     result = MaterialTables(m, delta_threshold, brems_threshold, arrays)
     _MEMORY[key] = result
