@@ -31,7 +31,7 @@ from scipy.optimize import brentq
 from ..errors import InputError
 from ..materials import Material
 from .constants import (AVOGADRO_PER_MOL, CLASSICAL_ELECTRON_RADIUS_CM, ELECTRON_MASS_MEV,
-                        HBAR_C_MEV_CM, TWO_PI_RE2_MEC2, TWO_PI_RE2_MEC2_NA)
+                        HBAR_C_MEV_CM, TWO_PI_RE2_MEC2, TWO_PI_RE2_MEC2_NA, kinematics)
 
 __all__ = ["plasma_energy_eV", "sternheimer_rho", "density_effect", "collision_stopping_power",
            "restricted_collision_stopping_power", "moller_dcs", "bhabha_dcs",
@@ -45,14 +45,6 @@ def _energy(T, name="T") -> np.ndarray:
     if not np.all(T > 0) or not np.all(np.isfinite(T)):
         raise InputError(f"{name}: kinetic energy must be finite and > 0 MeV")
     return T
-
-
-def _kinematics(T):
-    """tau = T/mc^2, gamma, beta^2 for an electron of kinetic energy T (MeV)."""
-    tau = T / ELECTRON_MASS_MEV
-    gamma = tau + 1.0
-    beta2 = tau * (tau + 2.0) / gamma**2
-    return tau, gamma, beta2
 
 
 def plasma_energy_eV(material: Material) -> float:
@@ -201,7 +193,7 @@ def density_effect(material: Material, T) -> np.ndarray:
     is the same for electrons and positrons.
     """
     T = _energy(T)
-    _, gamma, beta2 = _kinematics(T)
+    _, gamma, beta2 = kinematics(T)
     f, nubar2, l2, f_c, _ = _sternheimer_model(material)
     k = (1.0 / (beta2 * gamma**2)).ravel()
     delta = np.zeros_like(k)
@@ -244,7 +236,7 @@ def _bethe(material: Material, T, F):
 
     Below 10 keV the bracket carries the low-energy term of `_low_energy_correction`.
     """
-    tau, _, beta2 = _kinematics(T)
+    tau, _, beta2 = kinematics(T)
     i_rel = material.I_eV * 1e-6 / ELECTRON_MASS_MEV
     log_term = np.log(tau**2 * (tau + 2.0) / (2.0 * i_rel**2)) + _low_energy_correction(material, T)
     return TWO_PI_RE2_MEC2_NA * material.z_over_a / beta2 * (log_term + F - density_effect(material, T))
@@ -259,7 +251,7 @@ def collision_stopping_power(material: Material, T, positron: bool = False) -> n
     and the density effect of `density_effect`; no shell correction (as ESTAR).
     """
     T = _energy(T)
-    tau, gamma, beta2 = _kinematics(T)
+    tau, gamma, beta2 = kinematics(T)
     if positron:
         y = 1.0 / (tau + 2.0)
         F = 2.0 * _LN2 - beta2 / 12.0 * (23.0 + 14.0 * y + 10.0 * y**2 + 4.0 * y**3)
@@ -283,7 +275,7 @@ def restricted_collision_stopping_power(material: Material, T, cut, positron: bo
     """
     T = _energy(T)
     cut = _energy(cut, "cut")
-    tau, gamma, beta2 = _kinematics(T)
+    tau, gamma, beta2 = kinematics(T)
     if positron:
         eta = np.minimum(cut / T, 1.0)
         y = 1.0 / (tau + 2.0)
@@ -298,7 +290,7 @@ def restricted_collision_stopping_power(material: Material, T, cut, positron: bo
 
 
 def _moller_a(T):
-    tau, gamma, beta2 = _kinematics(T)
+    tau, gamma, beta2 = kinematics(T)
     return (tau / gamma) ** 2, beta2
 
 
@@ -318,7 +310,7 @@ def moller_dcs(T, W) -> np.ndarray:
 
 def _bhabha_b(T):
     """Bhabha coefficients b1..b4 and beta^2 (PENELOPE-2018 eq. 3.123)."""
-    tau, gamma, beta2 = _kinematics(T)
+    tau, gamma, beta2 = kinematics(T)
     c = (tau / gamma) ** 2
     gp = gamma + 1.0
     b1 = c * (2.0 * gp**2 - 1.0) / (gamma**2 - 1.0)

@@ -26,3 +26,10 @@ TWO_PI_RE2_MEC2_NA = 2.0 * math.pi * CLASSICAL_ELECTRON_RADIUS_CM**2 * ELECTRON_
 
 TWO_PI_RE2_MEC2 = 2.0 * math.pi * CLASSICAL_ELECTRON_RADIUS_CM**2 * ELECTRON_MASS_MEV
 """2 pi r_e^2 m_e c^2, MeV cm^2: prefactor of the Moller/Bhabha cross sections per electron."""
+
+
+def kinematics(T):
+    """tau = T/mc^2, gamma and beta^2 of an electron or positron of kinetic energy T (MeV)."""
+    tau = T / ELECTRON_MASS_MEV
+    gamma = tau + 1.0
+    return tau, gamma, tau * (tau + 2.0) / gamma**2

@@ -47,7 +47,8 @@ import numpy as np
 from ..errors import InputError
 from ..kernels._jit import jit
 from ..materials import Material
-from .constants import AVOGADRO_PER_MOL, CLASSICAL_ELECTRON_RADIUS_CM, ELECTRON_MASS_MEV, FINE_STRUCTURE
+from .collision import _energy
+from .constants import AVOGADRO_PER_MOL, CLASSICAL_ELECTRON_RADIUS_CM, FINE_STRUCTURE, kinematics
 
 __all__ = ["screening_parameter", "elastic_bc", "sr_moments", "ElasticMoments", "elastic_moments", "elastic_table",
            "elastic_mean_free_path", "elastic_collisions", "sr_pdf", "gs_weights", "gs_legendre_moments",
@@ -61,12 +62,9 @@ BC_PREFACTOR = 4.0 * math.pi * CLASSICAL_ELECTRON_RADIUS_CM**2 * C_TF**2 * AVOGA
 
 
 def _kinematics(T):
-    """tau = T/mc^2 and beta^2 for kinetic energies T (MeV), validated."""
-    T = np.asarray(T, dtype=float)
-    if not np.all(np.isfinite(T)) or not np.all(T > 0):
-        raise InputError("T: kinetic energy must be finite and > 0 MeV")
-    tau = T / ELECTRON_MASS_MEV
-    return tau, tau * (tau + 2.0) / (tau + 1.0) ** 2
+    """tau and beta^2 for kinetic energies T (MeV), validated."""
+    tau, _, beta2 = kinematics(_energy(T))
+    return tau, beta2
 
 
 def _moliere_sums(material: Material):
