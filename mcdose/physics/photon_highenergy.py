@@ -9,27 +9,32 @@ where the name says so).  Every function is vectorised over E.
 * K-shell photoelectric energy dependence of Sauter (Ann. Phys. 11 (1931) 454;
   Heitler, "The Quantum Theory of Radiation", 3rd ed. (1954), §21 eq. 22),
   used only as a *shape* normalised to xraylib at the joint.
-* Pair production in the nuclear field: Bethe–Heitler in the Born approximation,
-  exact unscreened total of Maximon (1968) plus the Thomas–Fermi screening
-  correction of Tsai, Rev. Mod. Phys. 46 (1974) 815; triplet production (electron
-  field) as the factor (Z + eta)/Z with eta = eta_inf (1 - exp(-v)) of Baró et al.,
-  Radiat. Phys. Chem. 44 (1994) 531 (PENELOPE-2008 manual, NEA 6416, eq. 2.90) and
-  Tsai's high-energy eta_inf = ln(1194 Z^-2/3) / (ln(184.15 Z^-1/3) - f_C) with the
+* Pair production: the PENELOPE DCS (Baró et al., Radiat. Phys. Chem. 44 (1994) 531;
+  Salvat et al., PENELOPE-2008 manual, NEA 6416, sec. 2.4.1): Bethe–Heitler with
+  exponential screening (radius R from xraylib form factors), the Davies–Bethe–Maximon
+  Coulomb correction and the empirical low-energy correction F_0, integrated over the
+  energy sharing; triplet production (electron field) as the factor (Z + eta)/Z with
+  eta = eta_inf (1 - exp(-v)) of Baró et al. (PENELOPE-2008 manual eq. 2.90) and Tsai's high-energy eta_inf = ln(1194 Z^-2/3) / (ln(184.15 Z^-1/3) - f_C) with the
   Davies–Bethe–Maximon Coulomb function f_C, Phys. Rev. 93 (1954) 788.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+import xraylib
 
 from .constants import CLASSICAL_ELECTRON_RADIUS_CM as R_E
 from .constants import ELECTRON_MASS_MEV as MEC2
 from .constants import FINE_STRUCTURE as ALPHA
 
 __all__ = ["MEC2", "klein_nishina", "klein_nishina_transfer_fraction", "sauter_k_shape",
-           "coulomb_correction", "triplet_eta", "pair_nuclear", "pair_total"]
+           "coulomb_correction", "triplet_eta", "screening_radius", "pair_dcs", "pair_nuclear",
+           "pair_total"]
 
-_ZETA3 = 1.2020569031595942  # Riemann zeta(3)
-_N_EPS = 96                  # midpoint nodes over the positron energy fraction (smooth integrand)
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(48)  # nodes on [-1, 1] over eps in [1/kappa, 1/2]
+_Q_PER_X = 4 * np.pi * 3.8615926796e-3  # q / (m c) per unit x = sin(theta/2)/lambda (1/Å)
+_FF_X = np.geomspace(1e-4, 1e3, 1200)  # 1/Å, grid for the screening-radius integral
 
 
 def klein_nishina(E) -> np.ndarray:
@@ -89,63 +94,82 @@ def triplet_eta(Z, E) -> np.ndarray:
     return eta_inf * (1 - np.exp(-v))
 
 
-def _born_unscreened(k, Z) -> np.ndarray:
-    """Bethe–Heitler Born cross section without screening, cm²/atom, k = E/mc² > 2.
+@lru_cache(maxsize=None)
+def screening_radius(Z: int) -> float:
+    """Screening radius R of element Z in units of hbar/(m c) (reduced Compton wavelength).
 
-    Maximon, J. Res. NBS 72B (1968) 79, as quoted by Hubbell, Gimm & Øverbø,
-    J. Phys. Chem. Ref. Data 9 (1980) 1023, eqs. 8 (2 < k < 4) and 9 (k >= 4).
+    R is the radius of the exponentially screened atom, F(q)/Z = 1/(1 + (qR)^2), that has the same
+    complete-screening logarithm int_0^Q (1 - F(q)/Z)^2 dq/q as the real atom: for that model the
+    integral is ln(QR) - 1/2 when QR >> 1, so ln R = int_0^Q (1 - F/Z)^2 d(ln q) - ln Q + 1/2
+    (Q = 10 mc; q = 4 pi x lambda_C-bar with x = sin(theta/2)/lambda, xraylib FF_Rayl). This is the
+    R of the PENELOPE pair DCS (Salvat et al., PENELOPE-2008, NEA 6416, sec. 2.4.1); it matches
+    PENELOPE's tabulated radii within 0.4 % for Z <= 29 and is 2-4 % larger for Z >= 50.
     """
-    out = np.zeros_like(k)
-    lo, hi = (k > 2) & (k < 4), k >= 4
-    kl = k[lo]
-    e = (2 * kl - 4) / (2 + kl + 2 * np.sqrt(2 * kl))
-    out[lo] = 2 * np.pi / 3 * ((kl - 2) / kl) ** 3 * (1 + e / 2 + 23 / 40 * e**2 + 11 / 60 * e**3 + 29 / 960 * e**4)
-    L = np.log(2 * k[hi])
-    r = (2 / k[hi]) ** 2
-    out[hi] = (28 / 9 * L - 218 / 27
-               + r * (6 * L - 3.5 + 2 / 3 * L**3 - L**2 - np.pi**2 / 3 * L + 2 * _ZETA3 + np.pi**2 / 6)
-               - r**2 * (3 / 16 * L + 1 / 8) - r**3 * (29 / (9 * 256) * L - 77 / (27 * 512)))
-    return ALPHA * R_E**2 * Z * Z * out
+    x = _FF_X[_FF_X * _Q_PER_X <= 10.0]
+    F = np.array([xraylib.FF_Rayl(int(Z), float(v)) for v in x]) / Z
+    return float(np.exp(np.trapezoid((1 - F) ** 2, np.log(x)) - np.log(x[-1] * _Q_PER_X) + 0.5))
 
 
-def _screening_correction(k, Z) -> np.ndarray:
-    """sigma(screened) - sigma(unscreened) from the ultra-relativistic Bethe–Heitler DCS, cm²/atom.
+def _low_energy_correction(k, Z) -> np.ndarray:
+    """F_0(kappa, Z) of Baró et al., Radiat. Phys. Chem. 44 (1994) 531 (PENELOPE-2008 sec. 2.4.1).
 
-    d sigma/d eps = alpha r_e² Z² {[eps² + (1-eps)²] (psi1 - 4/3 ln Z) + 2/3 eps(1-eps) (psi2 - 4/3 ln Z)}
-    (Tsai 1974 eq. 3.9 with the pair-production kinematics), psi1,2 the Thomas–Fermi screening
-    functions of gamma = 100 mc² E / (E+ E- Z^1/3) (Tsai eqs. 3.38–3.39); their gamma -> inf limit
-    4/3 ln Z + 4 ln(2 E+ E- / (E mc²)) - 2 is the unscreened form, subtracted here. Midpoint rule
-    over the positron's total-energy fraction eps in [1/k, 1 - 1/k].
+    A cubic polynomial in a = alpha Z for each power (2/kappa)^(n/2), n = 1..4, fitted so that the
+    integrated DCS of pair_dcs reproduces the Hubbell-Gimm-Øverbø (XCOM) totals from threshold on.
+    The leading coefficient -1.774 is the one of the PENELOPE code (the manual prints -0.1774; that
+    value overestimates Pb by 8-14 % at 1.5-6 MeV).
     """
-    kk = k[:, None]
-    e0 = 1.0 / kk
-    u = (np.arange(_N_EPS) + 0.5) / _N_EPS
-    eps = e0 + (1 - 2 * e0) * u
-    x = eps * (1 - eps)
-    gam = 100.0 / (kk * x * Z ** (1 / 3))
-    psi1 = 20.863 - 2 * np.log1p((0.55846 * gam) ** 2) - 4 * (1 - 0.6 * np.exp(-0.9 * gam) - 0.4 * np.exp(-1.5 * gam))
-    psi2 = psi1 - (2 / 3) / (1 + 6.5 * gam + 6 * gam * gam)
-    unscreened = 4 / 3 * np.log(Z) + 4 * np.log(2 * kk * x) - 2
-    dcs = (1 - 2 * x) * (psi1 - unscreened) + (2 / 3) * x * (psi2 - unscreened)
-    return ALPHA * R_E**2 * Z * Z * dcs.mean(axis=1) * (1 - 2 * e0[:, 0])
+    a = ALPHA * Z
+    t = np.sqrt(2.0 / k)
+    return ((-1.774 - 12.10 * a + 11.18 * a * a) * t + (8.523 + 73.26 * a - 44.41 * a * a) * t**2
+            - (13.52 + 121.1 * a - 96.41 * a * a) * t**3 + (8.946 + 62.05 * a - 63.41 * a * a) * t**4)
+
+
+def pair_dcs(Z, k_MeV, eps) -> np.ndarray:
+    """Pair production DCS d sigma/d eps, cm²/atom, nuclear plus triplet; eps = E_electron_total / k.
+
+    Bethe–Heitler with exponential screening, Davies–Bethe–Maximon Coulomb correction and the
+    low-energy correction F_0 (Baró et al. 1994; PENELOPE-2008 manual, NEA 6416, sec. 2.4.1):
+      d sigma/d eps = r_e² alpha Z (Z + eta) {(1 - 2x) phi_1 + (2/3) x phi_2},  x = eps (1 - eps),
+      phi_i = max(f_i(b) + 4 ln R - 4 f_C(Z) + F_0(kappa, Z), 0),  b = R / (2 kappa x),
+      f_1 = 2 - 2 ln(1 + b²) - 4 b atan(1/b),
+      f_2 = 4/3 - 2 ln(1 + b²) + 2 b² (4 - 4 b atan(1/b) - 3 ln(1 + 1/b²)),
+    which is PENELOPE's (2/3)[2 (eps - 1/2)² (g_1 + g_0) + g_2 + g_0] with g_1 = (3 f_1 - f_2)/2,
+    g_2 = (3 f_1 + f_2)/4. PENELOPE's factor C_r = 1.0093 is left out (see pair_nuclear).
+    Zero outside 1/kappa < eps < 1 - 1/kappa, kappa = k/mc². Broadcasts over k_MeV and eps.
+    """
+    k = np.asarray(k_MeV, dtype=float) / MEC2
+    eps = np.asarray(eps, dtype=float)
+    k, eps = np.broadcast_arrays(k, eps)
+    inside = (k > 2.0) & (eps > 1.0 / np.maximum(k, 2.0)) & (eps < 1.0 - 1.0 / np.maximum(k, 2.0))
+    kk = np.where(inside, k, 4.0)
+    x = np.where(inside, eps * (1 - eps), 0.25)
+    R = screening_radius(int(Z))
+    b = R / (2 * kk * x)
+    bat = b * np.arctan(1 / b)
+    f1 = 2 - 2 * np.log1p(b * b) - 4 * bat
+    f2 = 4 / 3 - 2 * np.log1p(b * b) + 2 * b * b * (4 - 4 * bat - 3 * np.log1p(1 / (b * b)))
+    g0 = 4 * np.log(R) - 4 * coulomb_correction(Z) + _low_energy_correction(kk, Z)
+    phi = (1 - 2 * x) * np.maximum(f1 + g0, 0.0) + (2 / 3) * x * np.maximum(f2 + g0, 0.0)
+    return np.where(inside, ALPHA * R_E**2 * Z * (Z + triplet_eta(Z, kk * MEC2)) * phi, 0.0)
 
 
 def pair_nuclear(Z, E) -> np.ndarray:
     """Pair production in the field of the nucleus, cm²/atom; zero below 2 mc².
 
-    Born approximation: the exact unscreened Bethe–Heitler total (Maximon 1968) plus the
-    Thomas–Fermi screening correction (Tsai 1974). The Coulomb correction (beyond Born) is
-    not included: negligible for Z <= 20 (f_C < 2 %), but for Pb it is about +30 % at 3 MeV
-    and -10 % at 10–20 MeV (Hubbell, Gimm & Øverbø 1980, sec. 3.3).
+    The PENELOPE DCS (pair_dcs without the triplet term) integrated over eps by Gauss–Legendre on
+    [1/kappa, 1/2] (the DCS is symmetric about 1/2). Beyond Born: Davies–Bethe–Maximon Coulomb
+    correction at high energy, the fitted F_0 near threshold. Against XCOM (mu/rho, cm²/g):
+    Pb +2.4 % (3 MeV) .. -0.9 % (15-20 MeV), water within 0.4 % of the Born model it replaced.
+    PENELOPE's radiative factor C_r = 1.0093 is omitted: with it Pb is +2.7 % at 3 MeV and water
+    moves +1 % at 50 MeV.
     """
     E = np.atleast_1d(np.asarray(E, dtype=float))
-    out = np.zeros_like(E)
     k = E / MEC2
-    on = k > 2.0
-    if on.any():
-        kon = k[on]
-        out[on] = np.maximum(_born_unscreened(kon, Z) + _screening_correction(kon, Z), 0.0)
-    return out
+    e0 = 1.0 / np.maximum(k, 2.0)
+    eps = e0[:, None] + (0.5 - e0[:, None]) * (_GL_X + 1) / 2
+    eta = triplet_eta(Z, E)
+    per = pair_dcs(Z, E[:, None], eps) * (Z / (Z + eta))[:, None]
+    return np.where(k > 2.0, (0.5 - e0) * (per * _GL_W).sum(axis=1), 0.0)
 
 
 def pair_total(Z, E) -> np.ndarray:
