@@ -133,11 +133,56 @@ def _joint_values(Z: int) -> dict:
     """xraylib values (cm²/g) and model values at E_JOINT used for the normalisation."""
     e_kev = 1e3 * E_JOINT
     coh, inc, _ = _angular_integrals(Z, np.array([E_JOINT]))
-    total = xraylib.CS_Photo(Z, e_kev)
-    shells = [getattr(xraylib, f"{s}_SHELL") for s in _SHELLS]
-    return {"photoelectric": total, "incoherent": xraylib.CS_Compt(Z, e_kev), "coherent": xraylib.CS_Rayl(Z, e_kev),
-            "coh_model": coh[0], "inc_model": inc[0],
-            "shell_fractions": np.array([_xraylib(xraylib.CS_Photo_Partial, Z, s, [e_kev])[0] for s in shells]) / total}
+    return {"photoelectric": xraylib.CS_Photo(Z, e_kev), "incoherent": xraylib.CS_Compt(Z, e_kev),
+            "coherent": xraylib.CS_Rayl(Z, e_kev), "coh_model": coh[0], "inc_model": inc[0]}
+
+
+@lru_cache(maxsize=None)
+def _partial_table_end(Z: int, shell: int) -> tuple:
+    """(last energy in keV of xraylib's partial photoelectric table for a shell, shell share there).
+
+    xraylib's per-shell tables end well below its total (about 0.1-0.3 MeV for lead); beyond
+    their end the share of each shell is held at its last value (it varies by < 2 % per decade there).
+    """
+    def share(e):
+        return xraylib.CS_Photo_Partial(Z, shell, e) / xraylib.CS_Photo(Z, e)
+    try:
+        lo = max(1.0, 1.001 * xraylib.EdgeEnergy(Z, shell))
+    except ValueError:
+        return 0.0, 0.0
+    hi = 1e3 * E_JOINT
+    for e in (hi, lo):
+        try:
+            value = share(e)
+        except ValueError:
+            continue
+        if e == hi:
+            return hi, value
+        break
+    else:  # no table in range at all
+        return 0.0, 0.0
+    while hi / lo - 1.0 > 1e-6:
+        mid = np.sqrt(lo * hi)
+        try:
+            share(mid)
+            lo = mid
+        except ValueError:
+            hi = mid
+    return lo, share(lo)
+
+
+def _shell_fractions(Z: int, E: np.ndarray) -> np.ndarray:
+    """Share of photoabsorption in the K, L1, L2, L3 shells at photon energies E (MeV), shape (n, 4)."""
+    e_kev = 1e3 * np.minimum(E, E_JOINT)
+    total = _xraylib(xraylib.CS_Photo, Z, e_kev)
+    out = np.zeros((E.size, len(_SHELLS)))
+    for j, s in enumerate(_SHELLS):
+        shell = getattr(xraylib, f"{s}_SHELL")
+        end_kev, end_share = _partial_table_end(Z, shell)
+        part = _xraylib(xraylib.CS_Photo_Partial, Z, shell, e_kev)
+        out[:, j] = np.where(e_kev > end_kev, end_share, part / np.where(total > 0, total, 1.0))
+    # right at an edge xraylib's partial and total tables can disagree: shares never exceed the whole
+    return out / np.maximum(out.sum(axis=1), 1.0)[:, None]
 
 
 def _fluorescence_escape(Z: int) -> np.ndarray:
@@ -175,15 +220,7 @@ def _element(Z: int, key: bytes) -> dict:
     out["pair"] = pair_total(Z, E) * per_gram
     # fluorescence energy carried away per photoabsorption, MeV
     escape = _fluorescence_escape(Z)
-    fractions = np.empty((E.size, len(_SHELLS)))
-    fractions[hi] = jv["shell_fractions"]
-    if lo.any():
-        photo = np.where(out["photoelectric"][lo] > 0, out["photoelectric"][lo], 1.0)
-        for j, s in enumerate(_SHELLS):
-            fractions[lo, j] = _xraylib(xraylib.CS_Photo_Partial, Z, getattr(xraylib, f"{s}_SHELL"), e_kev) / photo
-    # right at an edge xraylib's partial and total tables can disagree: shares never exceed the whole
-    fractions /= np.maximum(fractions.sum(axis=1), 1.0)[:, None]
-    out["f_photoelectric"] = 1 - fractions @ escape / E
+    out["f_photoelectric"] = 1 - _shell_fractions(Z, E) @ escape / E
     out["f_incoherent"] = np.where(inc > 0, inc_tr / np.where(inc > 0, inc, 1.0), 0.0)
     out["f_pair"] = np.maximum(1 - 2 * MEC2 / E, 0.0)
     return out
