@@ -1,0 +1,319 @@
+"""Photon interaction samplers (Numba kernels): what happens at one photon interaction site.
+
+All take the :class:`mcdose.photon_data.PhotonData` bundle ``data``, the material index ``mat``,
+the photon energy ``E`` in MeV and an RNG stream ``state`` (:mod:`mcdose.kernels.rng`); none
+allocates.  Coefficients are mass coefficients, cm²/g (the transport multiplies by the density).
+Directions: :func:`rotate` turns a direction by the sampled polar angle and an azimuth the
+caller samples uniformly in [0, 2 pi).
+"""
+import math
+
+from ..photon_data import HC_KEV_A, MEC2, PAIR, TOTAL
+from ._jit import jit
+from .rng import uniform
+
+_TWO_PI = 2.0 * math.pi
+_KEV_PER_MEV_OVER_HC = 1e3 / HC_KEV_A   # x = E[MeV] * this * sin(theta/2), 1/Å
+_BY_PHOTO, _BY_PAIR = 0, 1               # rows of PhotonData.element_cum
+
+
+# ---------------------------------------------------------------- table look-up
+
+@jit
+def energy_index(data, E):
+    """Interval i and fraction f of E (MeV) on the log-uniform grid (clamped to its ends), O(1)."""
+    t = (math.log(E) - data.ln_e_min) * data.inv_dln_e
+    last = data.energy.size - 2
+    if t <= 0.0:
+        return 0, 0.0
+    i = int(t)
+    if i > last:
+        return last, 1.0
+    return i, t - i
+
+
+@jit
+def _at(row, i, f):
+    """Row value at interval i, fraction f: linear in ln E."""
+    return row[i] + f * (row[i + 1] - row[i])
+
+
+@jit
+def mu_process(data, mat, E, process):
+    """Mass attenuation coefficient (cm²/g) of ``process`` (PHOTOELECTRIC ... PAIR, or TOTAL) at E (MeV)."""
+    i, f = energy_index(data, E)
+    return _at(data.mu[mat, process], i, f)
+
+
+@jit
+def mu_total(data, mat, E):
+    """Total mass attenuation coefficient, cm²/g, at E (MeV); times the density gives 1/cm."""
+    return mu_process(data, mat, E, TOTAL)
+
+
+@jit
+def mu_en(data, mat, E):
+    """Mass energy-absorption coefficient mu_en/rho, cm²/g, at E (MeV) (track-length kerma scoring)."""
+    i, f = energy_index(data, E)
+    return _at(data.mu_en[mat], i, f)
+
+
+@jit
+def select_interaction(data, mat, E, state):
+    """Process code PHOTOELECTRIC, INCOHERENT, COHERENT or PAIR with probability mu_p / mu_total."""
+    i, f = energy_index(data, E)
+    mu = data.mu[mat]
+    r = uniform(state) * _at(mu[TOTAL], i, f)
+    for p in range(PAIR):
+        r -= _at(mu[p], i, f)
+        if r < 0.0:
+            return p
+    return PAIR
+
+
+@jit
+def _choose_element(data, mat, which, i, f, u):
+    """Element index (into the per-element arrays) for process ``which`` (0 photo, 1 pair), uniform u."""
+    cum = data.element_cum[mat, which]
+    n = data.n_elements[mat]
+    for k in range(n - 1):
+        if u < _at(cum[k], i, f):
+            return data.element_index[mat, k]
+    return data.element_index[mat, n - 1]
+
+
+# ---------------------------------------------------------------- directions
+
+@jit
+def isotropic_direction(state):
+    """Unit vector (u, v, w) uniform on the sphere: w = 2 r1 - 1, phi = 2 pi r2."""
+    w = 2.0 * uniform(state) - 1.0
+    phi = _TWO_PI * uniform(state)
+    s = math.sqrt(max(0.0, 1.0 - w * w))
+    return s * math.cos(phi), s * math.sin(phi), w
+
+
+@jit
+def rotate(u, v, w, cos_theta, phi):
+    """Direction (u, v, w) turned by polar angle theta (given as cos) and azimuth phi.
+
+    PENELOPE-2018 manual (Salvat, NEA/MBDAV/R(2019)1) eq. 1.131, with rho = sqrt(u² + v²) taken from
+    u, v (accurate near w = ±1) and the limit u' = sin cos phi, v' = sin sin phi, w' = w cos theta
+    when rho² < 1e-200 (its error is of order rho).  The new direction's dot product with the old
+    one is cos theta times the old length², so unit length is kept to rounding; nothing renormalises.
+    """
+    sin_theta = math.sqrt(max(0.0, 1.0 - cos_theta * cos_theta))
+    cp, sp = math.cos(phi), math.sin(phi)
+    rho2 = u * u + v * v
+    if rho2 < 1e-200:
+        return sin_theta * cp, sin_theta * sp, w * cos_theta
+    rho = math.sqrt(rho2)
+    a = sin_theta / rho
+    return (u * cos_theta + a * (u * w * cp - v * sp),
+            v * cos_theta + a * (v * w * cp + u * sp),
+            w * cos_theta - rho * sin_theta * cp)
+
+
+# ---------------------------------------------------------------- incoherent (Compton)
+
+@jit
+def _s_over_z(data, mat, x):
+    """S(x)/Z of material ``mat`` at x (1/Å): linear in ln x on the table, ∝ x² below, 1 above."""
+    table = data.s_over_z[mat]
+    t = (math.log(x) - data.ln_x_min) * data.inv_dln_x
+    if t <= 0.0:
+        return table[0] * math.exp(2.0 * (math.log(x) - data.ln_x_min))
+    j = int(t)
+    if j >= table.size - 1:
+        return 1.0
+    return table[j] + (t - j) * (table[j + 1] - table[j])
+
+
+@jit
+def sample_compton(data, mat, E, state):
+    """Incoherent scattering: (E' MeV, cos theta, E - E' MeV given to the electron).
+
+    DCS: Klein–Nishina x S(x, Z)/Z (Hubbell et al., J. Phys. Chem. Ref. Data 4 (1975) 471, eq. 2),
+    free-electron kinematics E' = E / (1 + k (1 - cos theta)), k = E/mc² (no Doppler broadening).
+    KN is sampled in eps = E'/E by the Butcher & Messel (Nucl. Phys. 20 (1960) 15) decomposition
+    1/eps + eps, branch weights ln(1/eps0) and (1 - eps0²)/2, eps0 = 1/(1 + 2k), with the rejection
+    1 - eps sin²theta / (1 + eps²) (EGSnrc manual PIRS-701, sec. 2.2.1).  The binding factor is
+    applied by rejection with S(x)/S(x_max), x = sin(theta/2) E / hc: S is non-decreasing, so this
+    is <= 1, and at low energy far more efficient than S/Z.  In this simplified model the electron
+    receives all of E - E' (the binding energy is deposited with it, locally).
+    """
+    k = E / MEC2
+    eps0 = 1.0 / (1.0 + 2.0 * k)
+    a1 = math.log1p(2.0 * k)
+    a2 = 0.5 * (1.0 - eps0 * eps0)
+    x_max = E * _KEV_PER_MEV_OVER_HC
+    s_max = _s_over_z(data, mat, x_max)
+    while True:
+        if uniform(state) * (a1 + a2) < a1:
+            eps = math.exp(-a1 * uniform(state))
+        else:
+            eps = math.sqrt(eps0 * eps0 + (1.0 - eps0 * eps0) * uniform(state))
+        t = min((1.0 - eps) / (k * eps), 2.0)           # 1 - cos theta
+        g = 1.0 - eps * t * (2.0 - t) / (1.0 + eps * eps)
+        if uniform(state) * s_max < g * _s_over_z(data, mat, x_max * math.sqrt(0.5 * t)):
+            e_out = eps * E
+            return e_out, 1.0 - t, E - e_out
+
+
+# ---------------------------------------------------------------- coherent (Rayleigh)
+
+@jit
+def _coh_interval(data, q):
+    """Index m of the q-grid interval holding q (node 0 is q = 0, then log-uniform), O(1)."""
+    nodes = data.coh_q
+    last = nodes.size - 2
+    if q < nodes[1]:
+        return 0
+    m = min(1 + int((math.log(q) - data.ln_q_min) * data.inv_dln_q), last)
+    if m < last and nodes[m + 1] <= q:
+        m += 1
+    elif nodes[m] > q:
+        m -= 1
+    return m
+
+
+@jit
+def _coh_invert(f_m, slope, c):
+    """d >= 0 with f_m d + slope d²/2 = c (area c under the linear F² of one interval)."""
+    den = f_m + math.sqrt(max(0.0, f_m * f_m + 2.0 * slope * c))
+    return 2.0 * c / den if den > 0.0 else 0.0
+
+
+@jit
+def sample_rayleigh(data, mat, E, state):
+    """Coherent scattering: cos theta from (1 + cos²theta)/2 F²(x), x = sin(theta/2) E / hc.
+
+    PENELOPE method (Salvat, PENELOPE-2018 manual, sec. 2.1.1; Baró et al., NIM B 84 (1994) 465):
+    q = x² is drawn from F²(q) on [0, q_max], q_max = (E/hc)², by inverting its running integral
+    (F² linear in q between table nodes, so the inverse is a quadratic root), then
+    cos theta = 1 - 2 q / q_max is accepted with probability (1 + cos²theta)/2 (efficiency >= 1/2).
+    Form factors: Hubbell et al. (1975), via xraylib, atom-averaged over the material.
+    """
+    nodes = data.coh_q
+    f2 = data.coh_f2[mat]
+    cum = data.coh_cum[mat]
+    q_max = (E * _KEV_PER_MEV_OVER_HC) ** 2
+    top = _coh_interval(data, q_max)
+    slope_top = (f2[top + 1] - f2[top]) / (nodes[top + 1] - nodes[top])
+    d_top = q_max - nodes[top]
+    area = cum[top] + d_top * (f2[top] + 0.5 * slope_top * d_top)
+    while True:
+        target = uniform(state) * area
+        lo, hi = 0, top + 1                              # cum[lo] <= target, cum[hi] > target or hi = top + 1
+        while hi - lo > 1:
+            mid = (lo + hi) >> 1
+            if cum[mid] <= target:
+                lo = mid
+            else:
+                hi = mid
+        slope = (f2[lo + 1] - f2[lo]) / (nodes[lo + 1] - nodes[lo])
+        q = min(nodes[lo] + _coh_invert(f2[lo], slope, target - cum[lo]), q_max)
+        cos_theta = 1.0 - 2.0 * q / q_max
+        if 2.0 * uniform(state) < 1.0 + cos_theta * cos_theta:
+            return cos_theta
+
+
+# ---------------------------------------------------------------- photoelectric
+
+@jit
+def _line_energy(data, el, shell, u):
+    """Energy (MeV) of a fluorescence line filling a vacancy in ``shell``, chosen by radiative rate."""
+    cum = data.line_cum[el, shell]
+    n = data.n_lines[el, shell]
+    for l in range(n - 1):
+        if u < cum[l]:
+            return data.line_energy[el, shell, l]
+    return data.line_energy[el, shell, n - 1]
+
+
+@jit
+def sample_photoelectric(data, mat, E, state):
+    """Photoabsorption: (energy deposited locally MeV, fluorescence photon energy MeV or 0).
+
+    The element is chosen by its share of the material's photoelectric cross section, the vacancy
+    shell K, L1, L2 or L3 by xraylib's partial photoelectric cross sections (Schoonjans et al.,
+    Spectrochim. Acta B 66 (2011) 776; only shells with binding < E), other shells give no
+    fluorescence.  With the shell's fluorescence yield omega_s one x-ray is emitted (isotropic;
+    the caller samples its direction), its line chosen by xraylib's radiative rates (Kalpha1,
+    Kalpha2, Kbeta..., L lines).  Everything else — photoelectron, Auger electrons, the vacancies
+    left behind by the x-ray (no cascade) — is deposited locally: E_local = E - E_fluorescence.
+    """
+    i, f = energy_index(data, E)
+    el = _choose_element(data, mat, _BY_PHOTO, i, f, uniform(state))
+    u = uniform(state)
+    for s in range(4):
+        if u < _at(data.shell_cum[el, s], i, f):
+            if E > data.binding[el, s] and uniform(state) < data.fluor_yield[el, s]:
+                e_fl = _line_energy(data, el, s, uniform(state))
+                return E - e_fl, e_fl
+            break
+    return E, 0.0
+
+
+# ---------------------------------------------------------------- pair production
+
+@jit
+def _pair_phis(k, x, z13, lnz43):
+    """Screened Bethe–Heitler functions (Phi1, Phi2) = (psi1,2(gamma) - 4/3 ln Z), clamped at 0.
+
+    Thomas–Fermi screening of Tsai, Rev. Mod. Phys. 46 (1974) 815, eqs. 3.38-3.39, with
+    gamma = 100 mc² E / (E+ E- Z^1/3) = 100 / (k x Z^1/3), x = eps (1 - eps), k = E/mc².
+    """
+    gam = 100.0 / (k * x * z13)
+    psi1 = (20.863 - 2.0 * math.log1p((0.55846 * gam) ** 2)
+            - 4.0 * (1.0 - 0.6 * math.exp(-0.9 * gam) - 0.4 * math.exp(-1.5 * gam)))
+    psi2 = psi1 - (2.0 / 3.0) / (1.0 + 6.5 * gam + 6.0 * gam * gam)
+    return max(psi1 - lnz43, 0.0), max(psi2 - lnz43, 0.0)
+
+
+@jit
+def sample_pair(data, mat, E, state):
+    """Pair production: kinetic energies (T-, T+) in MeV, T- + T+ = E - 2 mc².
+
+    Nucleus chosen by its share of the material's pair cross section; electron total-energy fraction
+    eps from the screened Bethe–Heitler DCS (Born approximation, Tsai 1974 eq. 3.9 form, as
+    used for the total cross section in mcdose.physics.photon_highenergy; Bethe & Heitler,
+    Proc. R. Soc. A 146 (1934) 83):
+        dsigma/deps ∝ [eps² + (1 - eps)²] Phi1 + 2/3 eps (1 - eps) Phi2,   1/k <= eps <= 1 - 1/k.
+    Symmetric in eps <-> 1 - eps; with delta = |eps - 1/2| it is 2 delta² C1 + C2,
+    C1 = Phi1 - Phi2/3, C2 = (3 Phi1 + Phi2)/6, sampled as in Butcher & Messel (1960) / PIRS-701
+    sec. 2.3: delta ∝ delta² or uniform on [0, 1/2 - 1/k] with weights (2/3) Delta³ C1max and
+    Delta C2max, then rejection C/Cmax (Phi decrease with gamma: maxima at delta = 0).  No
+    Coulomb correction, triplet events sampled as nuclear ones.
+    """
+    t_total = E - 2.0 * MEC2
+    if t_total <= 0.0:
+        return 0.0, 0.0
+    k = E / MEC2
+    i, f = energy_index(data, E)
+    el = _choose_element(data, mat, _BY_PAIR, i, f, uniform(state))
+    z = float(data.element_z[el])
+    z13 = z ** (1.0 / 3.0)
+    lnz43 = 4.0 / 3.0 * math.log(z)
+    half_width = 0.5 - 1.0 / k
+    phi1_max, _ = _pair_phis(k, 0.25, z13, lnz43)
+    c1_max = 2.0 / 3.0 * phi1_max + 2.0 / 9.0
+    c2_max = 2.0 / 3.0 * phi1_max
+    w1 = 2.0 / 3.0 * half_width ** 3 * c1_max
+    w2 = half_width * c2_max
+    while True:
+        first = uniform(state) * (w1 + w2) < w1
+        if first:
+            delta = half_width * uniform(state) ** (1.0 / 3.0)
+        else:
+            delta = half_width * uniform(state)
+        phi1, phi2 = _pair_phis(k, 0.25 - delta * delta, z13, lnz43)
+        if first:
+            accept = uniform(state) * c1_max < phi1 - phi2 / 3.0
+        else:
+            accept = uniform(state) * c2_max < (3.0 * phi1 + phi2) / 6.0
+        if accept:
+            break
+    eps = 0.5 + delta if uniform(state) < 0.5 else 0.5 - delta
+    t_minus = min(max(eps * E - MEC2, 0.0), t_total)
+    return t_minus, t_total - t_minus
