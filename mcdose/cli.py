@@ -16,6 +16,7 @@ mcdose - Monte Carlo dose for intra-operative radiotherapy (IOERT electron
 beams, INTRABEAM 50 kV x-rays). Units: cm, g/cm3, MeV, Gy.
 
 typical use:
+  mcdose run examples/intrabeam_50kV_point.toml -o dose.h5   run a job, write the dose file
   mcdose check examples/water_9MeV.toml      validate a configuration, print it resolved
   mcdose materials                           list the material library
   mcdose materials water --table             ESTAR/XCOM-style data table of one material
@@ -28,6 +29,35 @@ def _cmd_check(args) -> int:
     spec = load_config(args.config)
     print(f"# {args.config}: valid. Resolved configuration (defaults filled in):")
     print(spec.text, end="")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from pathlib import Path
+
+    from .api import run
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise InputError(f"output {str(out)!r} exists; use --force to overwrite")
+    result = run(args.config, output=out, force=args.force, progress=not args.quiet,
+                 histories=args.histories, seed=args.seed, threads=args.threads, batches=args.batches)
+    md = result.metadata
+    dmax, umax, idx = result.max_dose()
+    print(f"wrote {out}: {md['histories']:,} histories in {md['batches']} batches, "
+          f"{md['elapsed_seconds']:.1f} s ({md['histories'] / max(md['elapsed_seconds'], 1e-9):,.0f} /s)")
+    print(f"dose max {dmax:.5g} Gy/particle +- {100 * umax:.2f} % (1 sigma) at bin {idx}")
+    print(f"charged secondaries: {md['electron_transport']}")
+    if md["lost_particles"]:
+        print(f"warning: {md['lost_particles']} particle(s) lost by the navigation (see the file)")
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from .config import load_config
+    from .plotting import plot_geometry
+    spec = load_config(args.input)
+    out = plot_geometry(spec, args.output)
+    print(f"wrote {out or args.output}")
     return 0
 
 
@@ -91,6 +121,24 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="validate a configuration and print it with defaults filled in")
     c.add_argument("config", help="configuration file (TOML)")
     c.set_defaults(func=_cmd_check)
+
+    r = sub.add_parser("run", help="run a configuration and write the dose to an HDF5 file")
+    r.add_argument("config", help="configuration file (TOML)")
+    r.add_argument("-o", "--output", required=True, help="result file to write (.h5)")
+    r.add_argument("--histories", type=int, help="override run.histories")
+    r.add_argument("--batches", type=int, help="override run.batches")
+    r.add_argument("--seed", type=int, help="override run.seed")
+    r.add_argument("--threads", type=int, help="override run.threads (0 = all cores)")
+    r.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    r.add_argument("--quiet", action="store_true", help="no progress display")
+    r.set_defaults(func=_cmd_run)
+
+    g = sub.add_parser("plot", help="pictures: --kind geometry draws slices of a configuration's geometry")
+    g.add_argument("input", help="configuration file (TOML)")
+    g.add_argument("--kind", choices=["geometry"], required=True,
+                   help="geometry: orthogonal slices coloured by material, with the scoring mesh outline")
+    g.add_argument("-o", "--output", required=True, help="image file to write (.png, .pdf, .svg)")
+    g.set_defaults(func=_cmd_plot)
 
     i = sub.add_parser("info", help="print what a result file (HDF5) holds")
     i.add_argument("file", help="result file (.h5)")

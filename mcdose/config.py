@@ -247,12 +247,17 @@ def _check_materials(resolved: dict, user_materials: dict) -> None:
             raise InputError(f"{path}: {exc}") from None
 
     ph = resolved["phantom"]
-    if "material" in ph:
-        check("phantom.material", ph["material"])
+    for key in ("material", "tissue_material", "backing_material", "medium", "applicator_material",
+                "cavity_material"):
+        if key in ph:
+            check(f"phantom.{key}", ph[key])
     if ph.get("world") not in (None, "vacuum"):
         check("phantom.world", ph["world"])
-    for i, layer in enumerate(ph.get("layers", ())):
-        check(f"phantom.layers[{i}].material", layer["material"])
+    for key in ("layers", "shield_layers"):
+        for i, layer in enumerate(ph.get(key, ())):
+            check(f"phantom.{key}[{i}].material", layer["material"])
+    for i, name in enumerate(n.strip() for n in ph.get("voxel_materials", "").split(",") if n.strip()):
+        check(f"phantom.voxel_materials[{i}]", name)
 
 
 def read_spectrum_file(path: Path) -> tuple:

@@ -1,0 +1,128 @@
+"""Figures (matplotlib, Agg backend): orthogonal slices through the geometry.
+
+``plot_geometry(spec, out_path)`` draws three slices (x-z at y = c, y-z at x = c,
+x-y at z = c, with c the phantom's point of interest), each pixel coloured by the
+material found there by the navigation kernel itself, with a legend, axes in cm
+and the outline of the scoring mesh.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.patches import Circle, Patch, Rectangle  # noqa: E402
+
+from .kernels import geometry as kg  # noqa: E402
+
+__all__ = ["plot_geometry", "plot_geometry_slices"]
+
+COLOURS = {
+    "vacuum": "#ffffff", "air": "#eef3f7", "water": "#8ec7ea", "solid_water": "#7fb8d9", "breast": "#f4b6c2",
+    "soft_tissue": "#e89a8f", "soft_tissue_icru4": "#e8a59b", "skeletal_muscle": "#c8645a", "adipose": "#f7e08b",
+    "lung": "#f9d5d3", "cortical_bone": "#e9e2c8", "pmma": "#c9b3e6", "polystyrene": "#b8d8b0",
+    "polyetherimide": "#d9a441", "ptfe": "#dedede", "aluminium": "#a9b4bd", "copper": "#c8742d",
+    "lead": "#4b4f57", "tungsten": "#2f3640", "gold": "#d4af37", "beryllium": "#9fbf9f", "stainless_steel": "#7d8a96",
+}
+OUTSIDE = -3          # pixel code: outside the world
+N_PIXELS = 360        # per slice side
+
+
+def _media(arrays, points) -> np.ndarray:
+    """Material index at each point (-1 vacuum, OUTSIDE beyond the world)."""
+    n = len(points)
+    count, cell, voxel = np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32)
+    kg.classify_points(arrays, np.ascontiguousarray(points), count, cell, voxel)
+    out = np.full(n, OUTSIDE, np.int32)
+    ok = cell >= 0
+    out[ok] = arrays.cell_material[cell[ok]]
+    vox = voxel >= 0
+    out[vox] = arrays.lat_material[voxel[vox]]
+    return out
+
+
+def _mesh_extent(scoring) -> np.ndarray | None:
+    if scoring is None:
+        return None
+    if scoring["mesh"] == "cartesian":
+        return np.array([[e[0], e[-1]] for e in (scoring["x_edges"], scoring["y_edges"], scoring["z_edges"])])
+    r = scoring["r_edges"][-1]
+    if scoring["mesh"] == "cylindrical":
+        return np.array([[-r, r], [-r, r], [scoring["z_edges"][0], scoring["z_edges"][-1]]])
+    c = np.asarray(scoring.get("center", (0.0, 0.0, 0.0)))
+    return np.stack([c - r, c + r], axis=1)
+
+
+def _draw_mesh(ax, scoring, extent, axes, cut_axis, cut):
+    """Outline of the scoring mesh in a slice (axes: the two plotted axes; cut at cut_axis = cut)."""
+    style = dict(fill=False, edgecolor="#d62728", linewidth=1.4, linestyle="--")
+    if scoring["mesh"] == "spherical" or (scoring["mesh"] == "cylindrical" and axes == (0, 1)):
+        c = np.asarray(scoring.get("center", (0.0, 0.0, 0.0)))
+        r = scoring["r_edges"][-1]
+        if scoring["mesh"] == "spherical":
+            r = np.sqrt(max(r * r - (cut - c[cut_axis]) ** 2, 0.0))
+        if r > 0:
+            ax.add_patch(Circle((c[axes[0]], c[axes[1]]), r, **style))
+        return
+    if extent[cut_axis, 0] <= cut <= extent[cut_axis, 1]:
+        (x0, x1), (y0, y1) = extent[axes[0]], extent[axes[1]]
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, **style))
+
+
+def plot_geometry_slices(geometry, out_path, scoring=None, title: str | None = None) -> Path:
+    """Write a PNG of three orthogonal slices through ``geometry`` (a mcdose.geometry.Geometry)."""
+    arrays = geometry.compile()
+    ref = geometry.envelope if geometry.envelope is not None else geometry.world
+    view = ref.copy()
+    mesh = _mesh_extent(scoring)
+    if mesh is not None:
+        view = np.stack([np.minimum(view[:, 0], mesh[:, 0]), np.maximum(view[:, 1], mesh[:, 1])], axis=1)
+    pad = 0.06 * (view[:, 1] - view[:, 0]).max()
+    view = np.stack([np.maximum(view[:, 0] - pad, geometry.world[:, 0]),
+                     np.minimum(view[:, 1] + pad, geometry.world[:, 1])], axis=1)
+    c = geometry.center
+    names = ["vacuum"] + list(geometry.materials)
+    colours = [COLOURS.get(n, plt.cm.tab20(i % 20)) for i, n in enumerate(names)] + ["#ffffff"]
+    cmap = ListedColormap(colours)
+    panels = [((0, 2), 1, "x-z"), ((1, 2), 0, "y-z"), ((0, 1), 2, "x-y")]
+    fig, axs = plt.subplots(1, 3, figsize=(15, 5.4), constrained_layout=True)
+    seen = set()
+    for ax, ((i, j), k, label) in zip(axs, panels):
+        a = np.linspace(view[i, 0], view[i, 1], N_PIXELS)
+        b = np.linspace(view[j, 0], view[j, 1], N_PIXELS)
+        A, B = np.meshgrid(a, b)
+        pts = np.empty((A.size, 3))
+        pts[:, i], pts[:, j], pts[:, k] = A.ravel(), B.ravel(), c[k]
+        med = _media(arrays, pts).reshape(A.shape)
+        code = np.where(med == OUTSIDE, len(names), med + 1)
+        seen.update(np.unique(code).tolist())
+        ax.imshow(code, origin="lower", extent=(a[0], a[-1], b[0], b[-1]), cmap=cmap, vmin=-0.5,
+                  vmax=len(colours) - 0.5, interpolation="nearest", aspect="equal")
+        if (i, j) != (0, 1):
+            ax.invert_yaxis()                  # depth z increases downwards
+        if scoring is not None:
+            _draw_mesh(ax, scoring, mesh, (i, j), k, c[k])
+        ax.set_xlabel(f"{'xyz'[i]} (cm)")
+        ax.set_ylabel(f"{'xyz'[j]} (cm)")
+        ax.set_title(f"{label} slice at {'xyz'[k]} = {c[k]:g} cm")
+    handles = [Patch(facecolor=colours[n], edgecolor="k", label=names[n]) for n in sorted(seen) if n < len(names)]
+    if scoring is not None:
+        handles.append(Patch(fill=False, edgecolor="#d62728", linestyle="--", label=f"scoring mesh ({scoring['mesh']})"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 7), frameon=False)
+    fig.suptitle(title or geometry.name)
+    out = Path(out_path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def plot_geometry(spec, out_path) -> Path:
+    """``mcdose plot CONFIG.toml --kind geometry -o FIG.png``: slices of a Spec's phantom and its scoring mesh."""
+    from .phantoms import from_spec
+    geometry = from_spec(spec)
+    return plot_geometry_slices(geometry, out_path, scoring=spec.scoring,
+                                title=f"{geometry.name} (world: {geometry.world_material})")

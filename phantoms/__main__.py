@@ -1,0 +1,10 @@
+"""``python -m mcdose.phantoms``: the phantom library, each entry's parameters, units and defaults."""
+from . import PHANTOMS
+
+for entry in PHANTOMS.values():
+    print(f"{entry.name}\n  {entry.doc.splitlines()[0]}")
+    for key, f in entry.params.items():
+        unit = f" [{f.unit}]" if f.unit else ""
+        default = "required" if f.required else ("optional" if f.default is None else f"default {f.default!r}")
+        print(f"  {key}{unit}: {f.doc or f.describe()} ({default})")
+    print()
