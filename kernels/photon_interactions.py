@@ -10,6 +10,7 @@ import math
 
 from ..photon_data import HC_KEV_A, MEC2, PAIR, TOTAL
 from ._jit import jit
+from .pair import screening_functions
 from .rng import uniform
 
 _TWO_PI = 2.0 * math.pi
@@ -258,33 +259,19 @@ def sample_photoelectric(data, mat, E, state):
 # ---------------------------------------------------------------- pair production
 
 @jit
-def _pair_phis(k, x, z13, lnz43):
-    """Screened Bethe–Heitler functions (Phi1, Phi2) = (psi1,2(gamma) - 4/3 ln Z), clamped at 0.
-
-    Thomas–Fermi screening of Tsai, Rev. Mod. Phys. 46 (1974) 815, eqs. 3.38-3.39, with
-    gamma = 100 mc² E / (E+ E- Z^1/3) = 100 / (k x Z^1/3), x = eps (1 - eps), k = E/mc².
-    """
-    gam = 100.0 / (k * x * z13)
-    psi1 = (20.863 - 2.0 * math.log1p((0.55846 * gam) ** 2)
-            - 4.0 * (1.0 - 0.6 * math.exp(-0.9 * gam) - 0.4 * math.exp(-1.5 * gam)))
-    psi2 = psi1 - (2.0 / 3.0) / (1.0 + 6.5 * gam + 6.0 * gam * gam)
-    return max(psi1 - lnz43, 0.0), max(psi2 - lnz43, 0.0)
-
-
-@jit
 def sample_pair(data, mat, E, state):
     """Pair production: kinetic energies (T-, T+) in MeV, T- + T+ = E - 2 mc².
 
-    Nucleus chosen by its share of the material's pair cross section; electron total-energy fraction
-    eps from the screened Bethe–Heitler DCS (Born approximation, Tsai 1974 eq. 3.9 form, as
-    used for the total cross section in mcdose.physics.photon_highenergy; Bethe & Heitler,
-    Proc. R. Soc. A 146 (1934) 83):
-        dsigma/deps ∝ [eps² + (1 - eps)²] Phi1 + 2/3 eps (1 - eps) Phi2,   1/k <= eps <= 1 - 1/k.
-    Symmetric in eps <-> 1 - eps; with delta = |eps - 1/2| it is 2 delta² C1 + C2,
-    C1 = Phi1 - Phi2/3, C2 = (3 Phi1 + Phi2)/6, sampled as in Butcher & Messel (1960) / PIRS-701
-    sec. 2.3: delta ∝ delta² or uniform on [0, 1/2 - 1/k] with weights (2/3) Delta³ C1max and
-    Delta C2max, then rejection C/Cmax (Phi decrease with gamma: maxima at delta = 0).  No
-    Coulomb correction, triplet events sampled as nuclear ones.
+    Nucleus chosen by its share of the material's pair cross section (triplet included); the
+    electron's total-energy fraction eps from the exponentially screened Bethe-Heitler DCS with
+    Coulomb and low-energy corrections (Baró et al., Radiat. Phys. Chem. 44 (1994) 531; PENELOPE-2008
+    manual sec. 2.4.1), the DCS whose integral gives the tables' pair cross section
+    (:func:`mcdose.physics.photon_highenergy.pair_dcs`):
+        dsigma/deps ∝ (1 - 2x) max(f1(b) + g0, 0) + (2/3) x max(f2(b) + g0, 0),
+        x = eps (1 - eps), b = R / (2 kappa x),  1/kappa <= eps <= 1 - 1/kappa.
+    Sampling: eps uniform on [1/kappa, 1/2] (the DCS is symmetric), rejection against the bound
+    phi1(b_min) + phi2(b_min)/6 (f1, f2 fall with b; b is smallest at x = 1/4), then a fair coin
+    for eps <-> 1 - eps.
     """
     t_total = E - 2.0 * MEC2
     if t_total <= 0.0:
@@ -292,28 +279,21 @@ def sample_pair(data, mat, E, state):
     k = E / MEC2
     i, f = energy_index(data, E)
     el = _choose_element(data, mat, _BY_PAIR, i, f, uniform(state))
-    z = float(data.element_z[el])
-    z13 = z ** (1.0 / 3.0)
-    lnz43 = 4.0 / 3.0 * math.log(z)
-    half_width = 0.5 - 1.0 / k
-    phi1_max, _ = _pair_phis(k, 0.25, z13, lnz43)
-    c1_max = 2.0 / 3.0 * phi1_max + 2.0 / 9.0
-    c2_max = 2.0 / 3.0 * phi1_max
-    w1 = 2.0 / 3.0 * half_width ** 3 * c1_max
-    w2 = half_width * c2_max
-    while True:
-        first = uniform(state) * (w1 + w2) < w1
-        if first:
-            delta = half_width * uniform(state) ** (1.0 / 3.0)
-        else:
-            delta = half_width * uniform(state)
-        phi1, phi2 = _pair_phis(k, 0.25 - delta * delta, z13, lnz43)
-        if first:
-            accept = uniform(state) * c1_max < phi1 - phi2 / 3.0
-        else:
-            accept = uniform(state) * c2_max < (3.0 * phi1 + phi2) / 6.0
-        if accept:
-            break
-    eps = 0.5 + delta if uniform(state) < 0.5 else 0.5 - delta
+    r = data.pair_r[el]
+    g0 = _at(data.pair_g0[el], i, f)
+    f1, f2 = screening_functions(2.0 * r / k)
+    bound = max(f1 + g0, 0.0) + max(f2 + g0, 0.0) / 6.0
+    e_min = 1.0 / k
+    eps = 0.5
+    if bound > 0.0:
+        while True:
+            eps = e_min + (0.5 - e_min) * uniform(state)
+            x = eps * (1.0 - eps)
+            f1, f2 = screening_functions(r / (2.0 * k * x))
+            p = (1.0 - 2.0 * x) * max(f1 + g0, 0.0) + (2.0 / 3.0) * x * max(f2 + g0, 0.0)
+            if uniform(state) * bound <= p:
+                break
+    if uniform(state) < 0.5:
+        eps = 1.0 - eps
     t_minus = min(max(eps * E - MEC2, 0.0), t_total)
     return t_minus, t_total - t_minus

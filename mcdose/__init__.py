@@ -10,8 +10,9 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
 from . import materials  # noqa: E402
+from .api import run  # noqa: E402
 from .config import Spec, load_config  # noqa: E402
 from .errors import InputError  # noqa: E402
 from .results import Grid, Result, load  # noqa: E402
 
-__all__ = ["__version__", "InputError", "Spec", "load_config", "Grid", "Result", "load", "materials"]
+__all__ = ["__version__", "InputError", "Spec", "load_config", "Grid", "Result", "load", "materials", "run"]

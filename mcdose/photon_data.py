@@ -36,6 +36,8 @@ import xraylib
 from .materials import Material
 from .physics import photon
 from .physics.constants import ELECTRON_MASS_MEV, HBAR_C_MEV_CM
+from .physics.photon_highenergy import pair_g0 as pair_g0_of
+from .physics.photon_highenergy import screening_radius
 
 __all__ = ["PhotonData", "build_photon_data", "PHOTOELECTRIC", "INCOHERENT", "COHERENT", "PAIR", "TOTAL",
            "HC_KEV_A", "E_MIN", "E_MAX", "POINTS_PER_DECADE", "MEC2", "SHELLS"]
@@ -67,7 +69,9 @@ class PhotonData(NamedTuple):
     (c = 0) and pair (c = 1) interactions.
     Per element e: ``element_z[e]``; ``binding[e, s]`` (MeV), ``fluor_yield[e, s]``,
     ``shell_cum[e, s, i]`` (cumulative vacancy probability over K, L1, L2, L3; the rest: outer
-    shells), ``n_lines[e, s]``, ``line_energy[e, s, l]`` (MeV), ``line_cum[e, s, l]``.
+    shells), ``n_lines[e, s]``, ``line_energy[e, s, l]`` (MeV), ``line_cum[e, s, l]``;
+    ``pair_r[e]``: screening radius (hbar/mc) and ``pair_g0[e, i]``: the constant g0 of the pair
+    DCS (:func:`mcdose.physics.photon_highenergy.pair_g0`).
     """
 
     ln_e_min: float
@@ -93,6 +97,8 @@ class PhotonData(NamedTuple):
     n_lines: np.ndarray
     line_energy: np.ndarray
     line_cum: np.ndarray
+    pair_r: np.ndarray
+    pair_g0: np.ndarray
 
 
 def _log_grid(lo: float, hi: float, per_decade: int) -> np.ndarray:
@@ -112,22 +118,6 @@ def _cumulative_shares(parts: np.ndarray) -> np.ndarray:
     cum = np.cumsum(shares, axis=0)
     cum[-1] = 1.0
     return cum
-
-
-def _shell_fractions(z: int, energy: np.ndarray) -> np.ndarray:
-    """Share of photoabsorption in K, L1, L2, L3 (rows) at each energy (xraylib, last valid value held)."""
-    out = np.zeros((len(SHELLS), energy.size))
-    for s, name in enumerate(SHELLS):
-        code = getattr(xraylib, f"{name}_SHELL")
-        last = 0.0
-        for i, e in enumerate(1e3 * energy):
-            try:
-                last = xraylib.CS_Photo_Partial(z, code, e) / xraylib.CS_Photo(z, e)
-            except ValueError:           # below the edge (0) or past xraylib's table (hold)
-                if e < 1e3 * photon.shell_data(z).binding_energies[s]:
-                    last = 0.0
-            out[s, i] = last
-    return out
 
 
 def _lines(z: int) -> list:
@@ -203,6 +193,8 @@ def build_photon_data(materials) -> PhotonData:
     binding = np.zeros((n_el, 4))
     fluor_yield = np.zeros((n_el, 4))
     shell_cum = np.zeros((n_el, 4, n_e))
+    pair_r = np.zeros(n_el)
+    pair_g0 = np.zeros((n_el, n_e))
     n_lines = np.zeros((n_el, 4), np.int64)
     line_energy = np.zeros((n_el, 4, max_lines))
     line_cum = np.ones((n_el, 4, max_lines))
@@ -210,7 +202,9 @@ def build_photon_data(materials) -> PhotonData:
         sd = photon.shell_data(z)
         binding[k] = sd.binding_energies
         fluor_yield[k] = sd.fluorescence_yields
-        shell_cum[k] = np.minimum(np.cumsum(_shell_fractions(z, energy), axis=0), 1.0)
+        shell_cum[k] = np.minimum(np.cumsum(photon.shell_fractions(z, energy).T, axis=0), 1.0)
+        pair_r[k] = screening_radius(z)
+        pair_g0[k] = pair_g0_of(z, np.maximum(energy, 2.0001 * ELECTRON_MASS_MEV))
         for s, (e, r) in enumerate(lines[k]):
             n_lines[k, s] = e.size
             if e.size:
@@ -228,4 +222,4 @@ def build_photon_data(materials) -> PhotonData:
         coh_q=q, coh_f2=coh_f2, coh_cum=coh_cum,
         n_elements=n_elements, element_index=element_index, element_cum=element_cum,
         element_z=np.array(zs, np.int64), binding=binding, fluor_yield=fluor_yield, shell_cum=shell_cum,
-        n_lines=n_lines, line_energy=line_energy, line_cum=line_cum)
+        n_lines=n_lines, line_energy=line_energy, line_cum=line_cum, pair_r=pair_r, pair_g0=pair_g0)

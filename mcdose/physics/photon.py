@@ -171,7 +171,7 @@ def _partial_table_end(Z: int, shell: int) -> tuple:
     return lo, share(lo)
 
 
-def _shell_fractions(Z: int, E: np.ndarray) -> np.ndarray:
+def shell_fractions(Z: int, E: np.ndarray) -> np.ndarray:
     """Share of photoabsorption in the K, L1, L2, L3 shells at photon energies E (MeV), shape (n, 4)."""
     e_kev = 1e3 * np.minimum(E, E_JOINT)
     total = _xraylib(xraylib.CS_Photo, Z, e_kev)
@@ -220,7 +220,7 @@ def _element(Z: int, key: bytes) -> dict:
     out["pair"] = pair_total(Z, E) * per_gram
     # fluorescence energy carried away per photoabsorption, MeV
     escape = _fluorescence_escape(Z)
-    out["f_photoelectric"] = 1 - _shell_fractions(Z, E) @ escape / E
+    out["f_photoelectric"] = 1 - shell_fractions(Z, E) @ escape / E
     out["f_incoherent"] = np.where(inc > 0, inc_tr / np.where(inc > 0, inc, 1.0), 0.0)
     out["f_pair"] = np.maximum(1 - 2 * MEC2 / E, 0.0)
     return out

@@ -27,9 +27,10 @@ import xraylib
 from .constants import CLASSICAL_ELECTRON_RADIUS_CM as R_E
 from .constants import ELECTRON_MASS_MEV as MEC2
 from .constants import FINE_STRUCTURE as ALPHA
+from ..kernels.pair import screening_functions
 
 __all__ = ["MEC2", "klein_nishina", "klein_nishina_transfer_fraction", "sauter_k_shape",
-           "coulomb_correction", "triplet_eta", "screening_radius", "pair_dcs", "pair_nuclear",
+           "coulomb_correction", "triplet_eta", "screening_radius", "pair_g0", "pair_dcs", "pair_nuclear",
            "pair_total"]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(48)  # nodes on [-1, 1] over eps in [1/kappa, 1/2]
@@ -124,6 +125,12 @@ def _low_energy_correction(k, Z) -> np.ndarray:
             - (13.52 + 121.1 * a - 96.41 * a * a) * t**3 + (8.946 + 62.05 * a - 63.41 * a * a) * t**4)
 
 
+def pair_g0(Z, E) -> np.ndarray:
+    """g0 = 4 ln R - 4 f_C(Z) + F_0(kappa, Z), the energy-dependent constant of the pair DCS (E in MeV > 2 mc²)."""
+    k = np.asarray(E, dtype=float) / MEC2
+    return 4 * np.log(screening_radius(int(Z))) - 4 * coulomb_correction(Z) + _low_energy_correction(k, Z)
+
+
 def pair_dcs(Z, k_MeV, eps) -> np.ndarray:
     """Pair production DCS d sigma/d eps, cm²/atom, nuclear plus triplet; eps = E_electron_total / k.
 
@@ -144,11 +151,8 @@ def pair_dcs(Z, k_MeV, eps) -> np.ndarray:
     kk = np.where(inside, k, 4.0)
     x = np.where(inside, eps * (1 - eps), 0.25)
     R = screening_radius(int(Z))
-    b = R / (2 * kk * x)
-    bat = b * np.arctan(1 / b)
-    f1 = 2 - 2 * np.log1p(b * b) - 4 * bat
-    f2 = 4 / 3 - 2 * np.log1p(b * b) + 2 * b * b * (4 - 4 * bat - 3 * np.log1p(1 / (b * b)))
-    g0 = 4 * np.log(R) - 4 * coulomb_correction(Z) + _low_energy_correction(kk, Z)
+    f1, f2 = screening_functions(np.ascontiguousarray(R / (2 * kk * x)))
+    g0 = pair_g0(Z, kk * MEC2)
     phi = (1 - 2 * x) * np.maximum(f1 + g0, 0.0) + (2 / 3) * x * np.maximum(f2 + g0, 0.0)
     return np.where(inside, ALPHA * R_E**2 * Z * (Z + triplet_eta(Z, kk * MEC2)) * phi, 0.0)
 

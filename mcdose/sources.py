@@ -1,0 +1,51 @@
+"""Source definitions: a validated ``[source]`` section -> :class:`~mcdose.kernels.source.SourceArrays`."""
+from __future__ import annotations
+
+import numpy as np
+
+from .kernels.source import BEAM_CIRCLE, BEAM_RECTANGLE, POINT, SourceArrays
+
+PARTICLES = {"photon": 0, "electron": 1, "positron": 2}
+
+
+def spectrum(source) -> tuple:
+    """(energies MeV, probabilities) of the source: one line, or the normalised [E, weight] pairs."""
+    if "energy" in source:
+        return np.array([source["energy"]]), np.array([1.0])
+    pairs = np.array(source["spectrum"], dtype=np.float64)
+    keep = pairs[:, 1] > 0
+    return pairs[keep, 0], pairs[keep, 1] / pairs[keep, 1].sum()
+
+
+def source_arrays(source) -> SourceArrays:
+    """Kernel bundle of a validated ``[source]`` section (cm, MeV)."""
+    energies, probabilities = spectrum(source)
+    cdf = np.cumsum(probabilities)
+    cdf[-1] = 1.0
+    geometry = np.zeros(6)
+    if source["type"] == "point":
+        kind = POINT
+        geometry[:3] = source["position"]
+    else:
+        if source["shape"] == "circle":
+            kind = BEAM_CIRCLE
+            geometry[0] = source["radius"]
+        else:
+            kind = BEAM_RECTANGLE
+            geometry[0], geometry[1] = 0.5 * source["size"][0], 0.5 * source["size"][1]
+        geometry[2] = source["z"]
+        geometry[3] = source.get("focus_distance", 0.0)
+    return SourceArrays(kind, geometry, np.ascontiguousarray(energies), cdf)
+
+
+def start_point(source) -> tuple:
+    """A point (cm) where primaries start, for the source-inside-the-world check."""
+    if source["type"] == "point":
+        return tuple(source["position"])
+    return (0.0, 0.0, source["z"])
+
+
+def mean_energy(source) -> float:
+    """Mean emitted kinetic energy, MeV."""
+    energies, probabilities = spectrum(source)
+    return float(np.dot(energies, probabilities))
