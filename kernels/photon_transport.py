@@ -7,7 +7,7 @@ interaction the process is chosen from the partial cross sections and sampled
 by :mod:`.photon_interactions`. Charged secondaries deposit their kinetic
 energy on the spot (kerma approximation, ``physics.electrons = "local"``);
 fluorescence and annihilation photons are transported; photons below the
-photon cut-off deposit their energy on the spot.
+photon cut-off deposit their energy on the spot (scored by both estimators).
 
 Scoring: ``analog`` adds each local deposit to the mesh bin where it happens;
 ``tracklength`` adds E mu_en(E) rho l along every flight segment l (cm) split
@@ -117,8 +117,8 @@ def _track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, state, stack, n_stack, 
             e_local, e_fluor = sample_photoelectric(pdata, mat, e, state)
             _deposit(mesh, tally, counters, x, y, z, e_local, analog)
             if e_fluor > 0.0:
-                if e_fluor < cutoff:
-                    _deposit(mesh, tally, counters, x, y, z, e_fluor, analog)
+                if e_fluor < cutoff:      # scored in both modes: no flight's mu_en carries it
+                    _deposit(mesh, tally, counters, x, y, z, e_fluor, True)
                 else:
                     fu, fv, fw = isotropic_direction(state)
                     n_stack = _push(stack, n_stack, x, y, z, fu, fv, fw, e_fluor)
@@ -139,8 +139,8 @@ def _track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, state, stack, n_stack, 
         else:
             cos_t = sample_rayleigh(pdata, mat, e, state)
         u, v, w = rotate(u, v, w, cos_t, 2.0 * math.pi * uniform(state))
-        if e < cutoff:
-            _deposit(mesh, tally, counters, x, y, z, e, analog)
+        if e < cutoff:                    # scored in both modes: no flight's mu_en carries it
+            _deposit(mesh, tally, counters, x, y, z, e, True)
             return n_stack
         mfp = -math.log(uniform(state))
         cell, voxel = cross(geo, x, y, z, u, v, w)
