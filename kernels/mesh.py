@@ -57,14 +57,7 @@ def _locate(edges, x):
     """Number of edges <= x, minus one: the half-open bin of x; -1 below (or NaN), len(edges)-1 at/above the top."""
     if not x >= edges[0]:
         return -1
-    lo, hi = 0, edges.size  # invariant: edges[lo] <= x < edges[hi] (edges[size] = +inf)
-    while hi - lo > 1:
-        mid = (lo + hi) >> 1
-        if edges[mid] <= x:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    return np.searchsorted(edges, x, side="right") - 1
 
 
 @jit

@@ -8,6 +8,8 @@ caller samples uniformly in [0, 2 pi).
 """
 import math
 
+import numpy as np
+
 from ..photon_data import HC_KEV_A, MEC2, PAIR, TOTAL
 from ._jit import jit
 from .pair import screening_functions
@@ -205,13 +207,7 @@ def sample_rayleigh(data, mat, E, state):
     area = cum[top] + d_top * (f2[top] + 0.5 * slope_top * d_top)
     while True:
         target = uniform(state) * area
-        lo, hi = 0, top + 1                              # cum[lo] <= target, cum[hi] > target or hi = top + 1
-        while hi - lo > 1:
-            mid = (lo + hi) >> 1
-            if cum[mid] <= target:
-                lo = mid
-            else:
-                hi = mid
+        lo = np.searchsorted(cum[:top + 1], target, side="right") - 1   # cum[lo] <= target < cum[lo + 1]
         slope = (f2[lo + 1] - f2[lo]) / (nodes[lo + 1] - nodes[lo])
         q = min(nodes[lo] + _coh_invert(f2[lo], slope, target - cum[lo]), q_max)
         cos_theta = 1.0 - 2.0 * q / q_max

@@ -32,15 +32,7 @@ class SourceArrays(NamedTuple):
 def sample_energy(src, state):
     """Kinetic energy (MeV) from the discrete spectrum by binary search of its cumulative table."""
     cdf = src.spectrum_cdf
-    u = uniform(state)
-    lo, hi = 0, cdf.size - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cdf[mid] < u:
-            lo = mid + 1
-        else:
-            hi = mid
-    return src.spectrum_energy[lo]
+    return src.spectrum_energy[min(np.searchsorted(cdf, uniform(state)), cdf.size - 1)]
 
 
 @jit

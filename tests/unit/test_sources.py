@@ -1,0 +1,63 @@
+"""Source sampling against the distributions it must reproduce (chi-square, fixed seeds)."""
+import numpy as np
+import pytest
+from scipy import stats
+
+from mcdose.kernels._jit import jit
+from mcdose.kernels.rng import stream_init
+from mcdose.kernels.source import sample_primary
+from mcdose.sources import mean_energy, source_arrays
+
+ALPHA = 1e-4   # false-alarm probability of each chi-square check
+
+
+@jit
+def _draw(src, n, out):
+    state = np.empty(4, dtype=np.uint64)
+    for h in range(n):
+        stream_init(state, 9, 0, h)
+        out[h] = sample_primary(src, state)
+
+
+def draw(section, n=200_000):
+    out = np.empty((n, 7))
+    _draw(source_arrays(section), n, out)
+    return out
+
+
+def test_spectrum_lines_in_proportion():
+    section = {"type": "point", "position": (0.0, 0.0, 1.0), "spectrum": ((0.02, 1.0), (0.03, 2.0), (0.05, 0.0), (0.06, 1.0))}
+    E = draw(section)[:, 6]
+    counts = np.array([(E == e).sum() for e in (0.02, 0.03, 0.06)])
+    assert counts.sum() == E.size
+    assert stats.chisquare(counts, E.size * np.array([0.25, 0.5, 0.25])).pvalue > ALPHA
+    assert mean_energy(section) == pytest.approx(0.25 * 0.02 + 0.5 * 0.03 + 0.25 * 0.06)
+
+
+def test_point_source_is_isotropic_and_placed():
+    out = draw({"type": "point", "position": (1.0, -2.0, 3.0), "energy": 0.05})
+    assert np.all(out[:, :3] == (1.0, -2.0, 3.0))
+    u, v, w = out[:, 3:6].T
+    assert np.allclose(u * u + v * v + w * w, 1.0, atol=1e-12)
+    expected = np.full(20, out.shape[0] / 20)
+    assert stats.chisquare(np.histogram(w, np.linspace(-1, 1, 21))[0], expected).pvalue > ALPHA
+    assert stats.chisquare(np.histogram(np.arctan2(v, u), np.linspace(-np.pi, np.pi, 21))[0], expected).pvalue > ALPHA
+
+
+def test_circular_beam_uniform_over_the_disc_and_parallel():
+    out = draw({"type": "beam", "shape": "circle", "radius": 5.0, "z": -1.0, "energy": 6.0})
+    r2 = out[:, 0] ** 2 + out[:, 1] ** 2
+    assert np.all(out[:, 2] == -1.0) and np.all(out[:, 5] == 1.0) and r2.max() <= 25.0
+    expected = np.full(25, out.shape[0] / 25)   # uniform in r^2 means uniform per unit area
+    assert stats.chisquare(np.histogram(r2, np.linspace(0, 25, 26))[0], expected).pvalue > ALPHA
+
+
+def test_divergent_rectangular_beam_points_back_to_the_focus():
+    out = draw({"type": "beam", "shape": "rectangle", "size": (4.0, 2.0), "z": 0.0, "energy": 9.0,
+                "focus_distance": 100.0})
+    x, y, z, u, v, w = out[:, :6].T
+    assert np.all(np.abs(x) <= 2.0) and np.all(np.abs(y) <= 1.0)
+    # the direction is the ray from the focus (0, 0, -100) through the start point
+    np.testing.assert_allclose(u / w, x / 100.0, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(v / w, y / 100.0, rtol=1e-12, atol=1e-15)
+    assert stats.chisquare(np.histogram(x, np.linspace(-2, 2, 21))[0], np.full(20, x.size / 20)).pvalue > ALPHA
