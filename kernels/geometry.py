@@ -282,14 +282,25 @@ def distance_to_boundary(geo, cell, x, y, z, u, v, w):
             a, b, c, g = surface_quadratic(st, sp, s, x, y, z, u, v, w)
             best = min(best, _exit_root(surface_side(a, b, g), a, b, c, g))
         return best
+    if cell == geo.lat_cell[0]:
+        if not cell_exit(geo, cell, x, y, z, u, v, w) > 0.0:
+            return 0.0
+        return min(_axis_distance(geo.lat_x, x, u), _axis_distance(geo.lat_y, y, v), _axis_distance(geo.lat_z, z, w))
+    return cell_exit(geo, cell, x, y, z, u, v, w)
+
+
+@jit
+def cell_exit(geo, cell, x, y, z, u, v, w):
+    """Distance (cm) to leave a cell (not the world) through its surfaces, voxels ignored: the
+    flight range of Woodcock tracking in the lattice cell. 0 if the point is not inside ``cell``."""
+    cs, csf, csn, st, sp = geo.cell_start, geo.cell_surf, geo.cell_sense, geo.surf_type, geo.surf_par
+    best = np.inf
     for k in range(cs[cell], cs[cell + 1]):
         sense = csn[k]
         a, b, c, g = surface_quadratic(st, sp, csf[k], x, y, z, u, v, w)
         if surface_side(a, b, g) != sense:
             return 0.0
         best = min(best, _exit_root(sense, a, b, c, g))
-    if cell == geo.lat_cell[0]:
-        return min(_axis_distance(geo.lat_x, x, u), _axis_distance(geo.lat_y, y, v), _axis_distance(geo.lat_z, z, w))
     return best
 
 

@@ -1,8 +1,10 @@
 """Photon transport loop (Numba): histories of one batch, tallied into fixed-point accumulators.
 
-Tracking is analogue ray tracing: the number of mean free paths to the next
-interaction is sampled once (-ln u) and spent region by region, each region
-(cell or lattice voxel) crossed exactly with the geometry kernels. At an
+Tracking: the number of mean free paths to the next interaction is sampled
+once (-ln u) and spent region by region, each cell crossed exactly with the
+geometry kernels; in a voxel lattice, Woodcock (delta) tracking against the
+lattice majorant for analog scoring, voxel-by-voxel ray tracing for
+track-length scoring. At an
 interaction the process is chosen from the partial cross sections and sampled
 by :mod:`.photon_interactions`. Charged secondaries deposit their kinetic
 energy on the spot (kerma approximation, ``physics.electrons = "local"``);
@@ -27,7 +29,7 @@ import numba
 import numpy as np
 
 from ._jit import jit, jit_parallel
-from .geometry import cross, distance_to_boundary, medium
+from .geometry import cell_exit, cross, distance_to_boundary, majorant, medium, voxel_index
 from .mesh import mesh_index, trace_mesh
 from .photon_interactions import (isotropic_direction, mu_en, mu_total, rotate, sample_compton,
                                   sample_pair, sample_photoelectric, sample_rayleigh, select_interaction)
@@ -80,37 +82,72 @@ def _push(stack, n, x, y, z, u, v, w, e):
 
 
 @jit
+def _lattice_mu_max(pdata, lattice_materials, rho_max, e):
+    """Woodcock majorant (1/cm) of the lattice at energy e: max_m mu_m/rho(e) times the largest density."""
+    mu = 0.0
+    for m in lattice_materials:
+        mu = max(mu, mu_total(pdata, m, e))
+    return mu * rho_max
+
+
+@jit
 def _track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, state, stack, n_stack, tally, counters,
-                  cutoff, analog, seg_len, seg_idx):
-    """Transport one photon to absorption or escape; returns the new stack size (-1: stack overflow)."""
+                  cutoff, analog, woodcock, lattice_materials, rho_max, seg_len, seg_idx):
+    """Transport one photon to absorption or escape; returns the new stack size (-1: stack overflow).
+
+    Inside the voxel lattice with ``woodcock`` set, flights are sampled against the lattice's
+    majorant and accepted as real interactions with probability mu(voxel)/mu_max (Woodcock et al.,
+    Proc. Conf. Applications of Computing Methods to Reactor Problems, ANL-7050 (1965) 557); the
+    voxel walls are then never computed. Elsewhere, and always for track-length scoring (which
+    needs the medium of every piece of the flight), flights are ray-traced region by region.
+    """
+    lattice = geo.lat_cell[0]
     cell, voxel = cross(geo, x, y, z, u, v, w)
     mfp = -math.log(uniform(state))
     for _ in range(MAX_STEPS):
         if cell < 0:
             counters[ESCAPED] += _units(e)
             return n_stack
-        mat, rho = medium(geo, cell, voxel)
-        d = distance_to_boundary(geo, cell, x, y, z, u, v, w)
+        if woodcock and cell == lattice:
+            d = cell_exit(geo, cell, x, y, z, u, v, w)
+        else:
+            d = distance_to_boundary(geo, cell, x, y, z, u, v, w)
         if not d > 0.0:                       # not inside for this direction: relocate
             cell, voxel = cross(geo, x, y, z, u, v, w)
             d = distance_to_boundary(geo, cell, x, y, z, u, v, w) if cell >= 0 else 1.0
             if not d > 0.0:
                 break
             continue
-        if mat < 0 or rho <= 0.0:             # vacuum: straight to the next region
-            x, y, z = x + d * u, y + d * v, z + d * w
-            cell, voxel = cross(geo, x, y, z, u, v, w)
-            continue
-        mu = mu_total(pdata, mat, e) * rho
-        t = mfp / mu
-        step = t if t < d else d
-        if not analog:
-            _score_track(mesh, tally, x, y, z, u, v, w, step, e * mu_en(pdata, mat, e) * rho, seg_len, seg_idx)
-        x, y, z = x + step * u, y + step * v, z + step * w
-        if t >= d:
-            mfp -= d * mu
-            cell, voxel = cross(geo, x, y, z, u, v, w)
-            continue
+        if woodcock and cell == lattice:
+            mu_max = _lattice_mu_max(pdata, lattice_materials, rho_max, e)
+            t = mfp / mu_max if mu_max > 0.0 else np.inf
+            if t >= d:
+                mfp -= d * mu_max
+                x, y, z = x + d * u, y + d * v, z + d * w
+                cell, voxel = cross(geo, x, y, z, u, v, w)
+                continue
+            x, y, z = x + t * u, y + t * v, z + t * w
+            voxel = voxel_index(geo, x, y, z, u, v, w)
+            mat, rho = medium(geo, cell, voxel)
+            mfp = -math.log(uniform(state))
+            if mat < 0 or uniform(state) * mu_max >= mu_total(pdata, mat, e) * rho:
+                continue                      # virtual collision: fly on
+        else:
+            mat, rho = medium(geo, cell, voxel)
+            if mat < 0 or rho <= 0.0:         # vacuum: straight to the next region
+                x, y, z = x + d * u, y + d * v, z + d * w
+                cell, voxel = cross(geo, x, y, z, u, v, w)
+                continue
+            mu = mu_total(pdata, mat, e) * rho
+            t = mfp / mu
+            step = t if t < d else d
+            if not analog:
+                _score_track(mesh, tally, x, y, z, u, v, w, step, e * mu_en(pdata, mat, e) * rho, seg_len, seg_idx)
+            x, y, z = x + step * u, y + step * v, z + step * w
+            if t >= d:
+                mfp -= d * mu
+                cell, voxel = cross(geo, x, y, z, u, v, w)
+                continue
         # --- interaction
         process = select_interaction(pdata, mat, e, state)
         if process == PHOTOELECTRIC:
@@ -150,7 +187,8 @@ def _track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, state, stack, n_stack, 
 
 
 @jit
-def _history(geo, mesh, pdata, src, state, stack, tally, counters, cutoff, analog, seg_len, seg_idx):
+def _history(geo, mesh, pdata, src, state, stack, tally, counters, cutoff, analog, woodcock, lattice_materials,
+             rho_max, seg_len, seg_idx):
     x, y, z, u, v, w, e = sample_primary(src, state)
     counters[EMITTED] += _units(e)
     n = _push(stack, 0, x, y, z, u, v, w, e)
@@ -158,7 +196,7 @@ def _history(geo, mesh, pdata, src, state, stack, tally, counters, cutoff, analo
         n -= 1
         n = _track_photon(geo, mesh, pdata, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3], stack[n, 4],
                           stack[n, 5], stack[n, 6], state, stack, n, tally, counters, cutoff, analog,
-                          seg_len, seg_idx)
+                          woodcock, lattice_materials, rho_max, seg_len, seg_idx)
         if n < 0:                              # stack overflow: cannot happen for photons alone
             counters[LOST_COUNT] += 1
             return
@@ -166,14 +204,16 @@ def _history(geo, mesh, pdata, src, state, stack, tally, counters, cutoff, analo
 
 @jit_parallel
 def run_photon_batch(geo, mesh, pdata, src, seed, batch, first_history, n_histories, n_chunks,
-                     cutoff, analog, n_segments, tally, counters):
+                     cutoff, analog, woodcock, lattice_materials, n_segments, tally, counters):
     """Transport ``n_histories`` primaries of one batch.
 
     tally: int64 (n_threads, n_bins), counters: int64 (n_threads, N_COUNTERS), both zeroed by the
     caller; row = Numba thread id. History numbers are first_history + i; chunk c holds the
     histories [c n / n_chunks, (c + 1) n / n_chunks). n_segments: the most mesh bins one straight
-    flight can cross (buffer of the track-length scoring).
+    flight can cross (buffer of the track-length scoring). woodcock: delta tracking in the voxel
+    lattice (analog scoring only) over its materials ``lattice_materials`` (int64 indices).
     """
+    rho_max = majorant(geo)
     for c in numba.prange(n_chunks):
         tid = numba.get_thread_id()
         state = np.empty(4, dtype=np.uint64)
@@ -185,4 +225,4 @@ def run_photon_batch(geo, mesh, pdata, src, seed, batch, first_history, n_histor
         for h in range(start, stop):
             stream_init(state, seed, batch, h)
             _history(geo, mesh, pdata, src, state, stack, tally[tid], counters[tid], cutoff, analog,
-                     seg_len, seg_idx)
+                     woodcock and analog, lattice_materials, rho_max, seg_len, seg_idx)

@@ -33,7 +33,7 @@ def build_problem(spec) -> "PhotonProblem":
     geometry = phantoms.build(spec.phantom, material=spec.material, source=spec.source, base_dir=base)
     phantoms.check_source(geometry, spec.source)
     return PhotonProblem(geometry, Grid.from_scoring(spec.scoring), spec.material, spec.source,
-                         spec.physics.photon_cutoff, spec.scoring.estimator)
+                         spec.physics.photon_cutoff, spec.scoring.estimator, spec.physics.woodcock)
 
 
 def _segment_capacity(mesh) -> int:
@@ -47,10 +47,11 @@ class PhotonProblem:
 
     geometry: :class:`~mcdose.geometry.Geometry`; grid: scoring :class:`~mcdose.results.Grid`;
     material: name -> Material; source: a validated [source] section; photon_cutoff (MeV);
-    estimator: "analog" or "tracklength".
+    estimator: "analog" or "tracklength"; woodcock: delta tracking in a voxel lattice (analog only).
     """
 
-    def __init__(self, geometry, grid, material, source, photon_cutoff: float, estimator: str):
+    def __init__(self, geometry, grid, material, source, photon_cutoff: float, estimator: str,
+                 woodcock: bool = True):
         self.geo = geometry.compile()
         self.material_names = list(geometry.materials)
         self.grid = grid
@@ -60,6 +61,9 @@ class PhotonProblem:
         self.source = source_arrays(source)
         self.cutoff = photon_cutoff
         self.analog = estimator == "analog"
+        self.woodcock = bool(woodcock)
+        lattice = self.geo.lat_material
+        self.lattice_materials = np.unique(lattice[lattice >= 0]).astype(np.int64)
         self.n_bins = int(np.prod(grid.shape))
         self.segments = _segment_capacity(self.mesh)
         # what the transport does with charged secondaries (recorded in the result file)
@@ -74,7 +78,8 @@ class PhotonProblem:
         counters = np.zeros((rows, kt.N_COUNTERS), dtype=np.int64)
         n_chunks = max(1, min(n_histories, rows * CHUNKS_PER_THREAD))
         kt.run_photon_batch(self.geo, self.mesh, self.pdata, self.source, seed, batch, 0, n_histories, n_chunks,
-                            self.cutoff, self.analog, self.segments, tally, counters)
+                            self.cutoff, self.analog, self.woodcock, self.lattice_materials, self.segments,
+                            tally, counters)
         total = counters.sum(axis=0)
         q = kt.QUANTUM
         return BatchTally(tally.sum(axis=0) * q, {

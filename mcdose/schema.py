@@ -279,5 +279,6 @@ SECTIONS = {
         "delta_threshold": Field("float", 0.010, unit="MeV", doc="Moller/Bhabha production threshold (kinetic)", ge=0.001, le=1.0),
         "brems_threshold": Field("float", 0.010, unit="MeV", doc="bremsstrahlung photon production threshold", ge=0.001, le=1.0),
         "electrons": Field("str", "transport", choices=("transport", "local"), doc="'local' = kerma approximation"),
+        "woodcock": Field("bool", True, doc="Woodcock (delta) tracking of photons in voxel lattices (analog scoring)"),
     }, required=False),
 }
