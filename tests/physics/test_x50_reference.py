@@ -81,3 +81,10 @@ def test_absolute_dose_at_1_cm_matches_egsnrc(x50):
     ours = x50.dose[i, 0]
     assert ours == pytest.approx(ref_dose[i], rel=0.03), (ours, ref_dose[i], x50.uncertainty[i, 0], ref_unc[i])
     assert x50.metadata["lost_particles"] == 0
+
+
+def test_energy_is_conserved(x50):
+    md = x50.metadata
+    balance = md["energy_deposited_MeV_per_particle"] + md["energy_escaped_MeV_per_particle"]
+    assert balance == pytest.approx(md["energy_emitted_MeV_per_particle"], rel=1e-9)
+    assert md["energy_emitted_MeV_per_particle"] == pytest.approx(0.05, rel=1e-9)   # 2^-36 MeV units
