@@ -66,17 +66,23 @@ def _cmd_info(args) -> int:
     res = load(args.file)
     md = res.metadata
     dmax, umax, idx = res.max_dose()
-    print(f"file:        {args.file}")
-    print(f"written by:  mcdose {md.get('mcdose_version', '?')}")
-    print(f"grid:        {res.grid.describe()}")
-    print(f"materials:   {', '.join(res.materials) or '-'}")
-    for key in ("histories", "batches", "seed", "elapsed_seconds", "lost_particles"):
-        if key in md:
-            print(f"{key + ':':<13}{md[key]}")
+    rows = [("file", args.file), ("written by", f"mcdose {md.get('mcdose_version', '?')}"),
+            ("grid", res.grid.describe()), ("materials", ", ".join(res.materials) or "-")]
+    rows += [(key.replace("_", " "), md[key]) for key in ("histories", "batches", "seed", "lost_particles")
+             if key in md]
+    if "elapsed_seconds" in md:
+        rows.append(("elapsed", f"{md['elapsed_seconds']:.1f} s"))
+    if "electron_transport" in md:
+        rows.append(("secondaries", f"charged secondaries {md['electron_transport']}"))
+    energy = {k[7:-17]: v for k, v in md.items() if k.startswith("energy_") and k.endswith("_MeV_per_particle")}
+    if energy:
+        rows.append(("energy balance", ", ".join(f"{k} {v:.6g}" for k, v in energy.items()) + " MeV/particle"))
     physics = {k: v for k, v in md.items() if k.startswith("physics_")}
     if physics:
-        print("physics:     " + ", ".join(f"{k[8:]}={v}" for k, v in sorted(physics.items())))
-    print(f"dose max:    {dmax:.6g} Gy/particle +- {100 * umax:.2f} % (1 sigma) at bin {idx}")
+        rows.append(("physics", ", ".join(f"{k[8:]}={v}" for k, v in sorted(physics.items()))))
+    rows.append(("dose max", f"{dmax:.6g} Gy/particle +- {100 * umax:.2f} % (1 sigma) at bin {idx}"))
+    for key, value in rows:
+        print(f"{key + ':':<16}{value}")
     return 0
 
 

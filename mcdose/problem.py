@@ -86,6 +86,6 @@ class PhotonProblem:
             "emitted": total[kt.EMITTED] * q,
             "deposited": total[kt.DEPOSITED] * q,
             "escaped": total[kt.ESCAPED] * q,
-            "lost_energy": total[kt.LOST_ENERGY] * q,
+            "lost": total[kt.LOST_ENERGY] * q,
             "lost_particles": float(total[kt.LOST_COUNT]),
         })

@@ -33,7 +33,7 @@ from .errors import InputError
 from .results import Result
 
 MEV_PER_GRAM_TO_GY = 1.602176634e-10   # 1 MeV/g = 1.602176634e-13 J / 1e-3 kg
-COUNTERS = ("emitted", "deposited", "escaped", "lost_energy", "lost_particles")
+COUNTERS = ("emitted", "deposited", "escaped", "lost", "lost_particles")
 
 
 @dataclass
@@ -41,7 +41,7 @@ class BatchTally:
     """What one batch returns: energy per mesh bin (MeV, flat) and energy-balance counters.
 
     counters: emitted (MeV), deposited anywhere in the geometry (MeV),
-    escaped from the world (MeV), lost_energy (MeV) and lost_particles (count) of
+    escaped from the world (MeV), lost (MeV) and lost_particles (count) of
     particles the navigation gave up on.
     """
 

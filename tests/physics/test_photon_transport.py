@@ -85,7 +85,7 @@ def test_energy_conservation_and_thread_independence(estimator):
     np.testing.assert_array_equal(one.uncertainty, two.uncertainty)
     md = one.metadata
     balance = (md["energy_deposited_MeV_per_particle"] + md["energy_escaped_MeV_per_particle"]
-               + md["energy_lost_energy_MeV_per_particle"])
+               + md["energy_lost_MeV_per_particle"])
     assert md["energy_emitted_MeV_per_particle"] == pytest.approx(3.0, rel=1e-12)
     assert balance == pytest.approx(md["energy_emitted_MeV_per_particle"], rel=1e-9)
     assert md["lost_particles"] == 0

@@ -31,7 +31,7 @@ class CountingProblem:
         rng = np.random.default_rng([seed, batch])
         edep = rng.random(2) * n
         return BatchTally(edep, {"emitted": float(n), "deposited": float(edep.sum()),
-                                 "escaped": n - float(edep.sum()), "lost_energy": 0.0, "lost_particles": 0.0})
+                                 "escaped": n - float(edep.sum()), "lost": 0.0, "lost_particles": 0.0})
 
 
 def _spec(batches=5, histories=1000):
