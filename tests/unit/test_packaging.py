@@ -21,6 +21,12 @@ def test_wheel_contains_subpackages_and_data(tmp_path):
     assert "mcdose/kernels/rng.py" in names
     assert "mcdose/phantoms/__init__.py" in names
     assert "mcdose/physics/material_tables.py" in names
+    # every folder of the source tree that is a package is in the wheel
+    for folder in ("mcdose", "kernels", "phantoms"):
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.relative_to(ROOT / folder).as_posix()
+            prefix = {"mcdose": "mcdose/", "kernels": "mcdose/kernels/", "phantoms": "mcdose/phantoms/"}[folder]
+            assert prefix + rel in names, f"{prefix + rel} missing from the wheel"
     for example in (ROOT / "examples").glob("*.toml"):
         assert f"mcdose/examples/{example.name}" in names
     assert not any(n.startswith(("kernels/", "phantoms/", "tests/")) for n in names)
