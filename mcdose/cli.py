@@ -61,6 +61,33 @@ def _cmd_plot(args) -> int:
     return 0
 
 
+def _cmd_pdd(args) -> int:
+    import numpy as np
+
+    from .results import load
+    curve = load(args.file).pdd(radius=args.radius)
+    label = "depth_cm" if curve.axis == "z" else "radius_cm"
+    rows = np.column_stack([curve.position_cm, curve.dose, curve.sigma])
+    if args.csv:
+        np.savetxt(args.csv, rows, delimiter=",", fmt="%.6e",
+                   header=f"{label},dose_Gy_per_particle,sigma_Gy_per_particle", comments="")
+        print(f"wrote {args.csv}")
+    peak = curve.dose.max()
+    print(f"{label:>10}  {'dose Gy/particle':>16}  {'1 sigma %':>9}  {'% of max':>8}")
+    for x, d, s in rows:
+        print(f"{x:>10.3f}  {d:>16.5e}  {100 * s / d if d > 0 else 0:>9.2f}  {100 * d / peak if peak > 0 else 0:>8.2f}")
+    if curve.axis == "z":
+        try:
+            m = curve.metrics()
+        except InputError as exc:
+            print(f"metrics: not available for this curve ({exc})")
+            return 0
+        for name, est in (("dmax cm", m.dmax_cm), ("R90 cm", m.r90_cm), ("R80 cm", m.r80_cm), ("R50 cm", m.r50_cm),
+                          ("Rp cm", m.rp_cm), ("Ds (0.5 mm)", m.ds), ("Dx (photon tail)", m.dx)):
+            print(f"{name:<17}{est.value:.4f} +- {est.sigma:.4f}")
+    return 0
+
+
 def _cmd_info(args) -> int:
     from .results import load
     res = load(args.file)
@@ -145,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="geometry: orthogonal slices coloured by material, with the scoring mesh outline")
     g.add_argument("-o", "--output", required=True, help="image file to write (.png, .pdf, .svg)")
     g.set_defaults(func=_cmd_plot)
+
+    d = sub.add_parser("pdd", help="central-axis depth dose (or radial dose) of a result, with beam metrics")
+    d.add_argument("file", help="result file (.h5)")
+    d.add_argument("--radius", type=float, default=1.0, help="average over bins within this radius of the axis, cm")
+    d.add_argument("--csv", metavar="FILE", help="also write the curve to a CSV file")
+    d.set_defaults(func=_cmd_pdd)
 
     i = sub.add_parser("info", help="print what a result file (HDF5) holds")
     i.add_argument("file", help="result file (.h5)")

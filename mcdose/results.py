@@ -90,6 +90,24 @@ class Grid:
         return f"{self.kind} " + "; ".join(parts) + extra
 
 
+@dataclass(frozen=True)
+class DepthDose:
+    """A depth-dose (axis "z") or radial-dose (axis "r") curve: positions (cm), dose and its absolute
+    1-sigma uncertainty (Gy per source particle)."""
+
+    position_cm: np.ndarray
+    dose: np.ndarray
+    sigma: np.ndarray
+    axis: str
+
+    def metrics(self):
+        """Electron-beam metrics (dmax, R90, R80, R50, Rp, Ds, Dx) of a depth dose: mcdose.analysis.pdd_metrics."""
+        from .analysis import pdd_metrics
+        if self.axis != "z":
+            raise InputError("beam-quality metrics need a depth dose (Cartesian or cylindrical mesh)")
+        return pdd_metrics(self.position_cm, self.dose, self.sigma)
+
+
 @dataclass
 class Result:
     """Dose on a scoring mesh, per source particle.
@@ -153,6 +171,32 @@ class Result:
         if self.grid.kind == "spherical":
             g.create_dataset("center", data=np.asarray(self.grid.center))
         f.create_dataset("materials", data=np.array(self.materials, dtype=h5py.string_dtype()))
+
+    def pdd(self, radius: float = 1.0) -> "DepthDose":
+        """Central-axis depth dose: the volume-weighted mean over the bins within ``radius`` cm of the
+        z axis (Cartesian: bin centres; cylindrical: bins whose outer radius is <= radius, at least the
+        first), or the radial dose of a spherical mesh. Gy per source particle, absolute 1-sigma."""
+        g = self.grid
+        if g.kind == "spherical":
+            return DepthDose(g.centers("r_edges"), self.dose.copy(), self.dose * self.uncertainty, "r")
+        volumes = g.volumes()
+        if g.kind == "cartesian":
+            xc, yc = g.centers("x_edges"), g.centers("y_edges")
+            inside = (xc[:, None] ** 2 + yc[None, :] ** 2) <= radius ** 2
+            if not inside.any():
+                raise InputError(f"pdd radius {radius:g} cm: no bin centre of the mesh lies within it")
+            w = volumes * inside[:, :, None]
+            axes = (0, 1)
+        else:
+            r_hi = g.edges["r_edges"][1:]
+            inside = r_hi <= radius + 1e-12
+            inside[0] = True
+            w = volumes * inside[:, None]
+            axes = (0,)
+        total = w.sum(axis=axes)
+        dose = (w * self.dose).sum(axis=axes) / total
+        sigma = np.sqrt(((w * self.dose * self.uncertainty) ** 2).sum(axis=axes)) / total
+        return DepthDose(g.centers("z_edges"), dose, sigma, "z")
 
     def max_dose(self) -> tuple:
         """(dose maximum in Gy/particle, its relative uncertainty, its index)."""

@@ -79,3 +79,17 @@ def test_debug_shows_traceback(tmp_path):
     out = subprocess.run([sys.executable, "-m", "mcdose", "--debug", "check", str(tmp_path / "x.toml")],
                          capture_output=True, text=True)
     assert out.returncode != 0 and "Traceback" in out.stderr
+
+
+def test_pdd_prints_and_writes_csv(tmp_path, capsys):
+    import numpy as np
+
+    from mcdose.results import Grid, Result
+    grid = Grid("cylindrical", {"r_edges": [0.0, 1.0, 2.0], "z_edges": [0.0, 1.0, 2.0, 3.0]})
+    dose = np.array([[3e-12, 2e-12, 1e-12], [1e-12, 1e-12, 1e-12]])
+    Result(dose, np.full(dose.shape, 0.01), dose, grid).save(tmp_path / "r.h5")
+    assert main(["pdd", str(tmp_path / "r.h5"), "--csv", str(tmp_path / "pdd.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "depth_cm" in out and "metrics: not available" in out
+    rows = np.loadtxt(tmp_path / "pdd.csv", delimiter=",", skiprows=1)
+    np.testing.assert_allclose(rows[:, 1], [3e-12, 2e-12, 1e-12])

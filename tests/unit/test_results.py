@@ -101,3 +101,36 @@ def test_grid_volumes():
     np.testing.assert_allclose(g.volumes().sum(), 4 / 3 * np.pi * 8)
     c = Grid("cylindrical", {"r_edges": [0.0, 2.0], "z_edges": [0.0, 3.0]})
     np.testing.assert_allclose(c.volumes(), [[np.pi * 4 * 3]])
+
+
+def test_pdd_cylindrical_volume_weighted_central_average():
+    grid = Grid("cylindrical", {"r_edges": [0.0, 0.5, 1.0, 2.0], "z_edges": [0.0, 1.0, 2.0]})
+    dose = np.array([[4.0, 2.0], [2.0, 1.0], [9.0, 9.0]])
+    res = Result(dose, np.full(dose.shape, 0.1), dose, grid)
+    curve = res.pdd(radius=1.0)
+    w = np.array([0.25, 0.75])                     # ring areas pi r^2 inside r = 1 cm
+    np.testing.assert_allclose(curve.dose, (w[:, None] * dose[:2]).sum(axis=0))
+    np.testing.assert_allclose(curve.sigma, np.sqrt(((w[:, None] * dose[:2] * 0.1) ** 2).sum(axis=0)))
+    np.testing.assert_allclose(curve.position_cm, [0.5, 1.5])
+
+
+def test_pdd_cartesian_and_metrics_of_a_known_curve():
+    z = np.linspace(0.0, 6.0, 121)
+    depth = 0.5 * (z[1:] + z[:-1])
+    # linear fall-off from 100 % at 2 cm to 0 at 4 cm: R50 = 3 cm, Rp = 4 cm
+    shape = np.where(depth < 2.0, 0.8 + 0.2 * (1 - ((depth - 2.0) / 2.0) ** 2), np.clip((4.0 - depth) / 2.0, 0, 1))
+    shape = np.maximum(shape, 1e-3)
+    grid = Grid("cartesian", {"x_edges": [-1.5, -0.5, 0.5, 1.5], "y_edges": [-1.5, -0.5, 0.5, 1.5], "z_edges": z})
+    dose = np.broadcast_to(shape, (3, 3, depth.size)).copy()
+    curve = Result(dose, np.full(dose.shape, 0.001), dose, grid).pdd(radius=0.6)
+    np.testing.assert_allclose(curve.dose, shape)
+    m = curve.metrics()
+    assert abs(m.r50_cm.value - 3.0) < 0.01
+    assert abs(m.rp_cm.value - 4.0) < 0.02
+
+
+def test_pdd_radius_without_bins_is_an_input_error():
+    grid = Grid("cartesian", {"x_edges": [1.0, 2.0], "y_edges": [1.0, 2.0], "z_edges": [0.0, 1.0]})
+    res = Result(np.ones((1, 1, 1)), np.zeros((1, 1, 1)), np.ones((1, 1, 1)), grid)
+    with pytest.raises(InputError, match="radius"):
+        res.pdd(radius=0.5)
