@@ -17,6 +17,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from mcdose.errors import InputError
 
+from .curves import validated_curve
+
 DMAX_HALF_WINDOW_CM = 0.45  # parabola fit window around the highest bin (at least 5 points used)
 LOCATE_HALF_WINDOW_CM = 0.5  # half-width of the line fits that locate the steepest point of the fall-off
 TANGENT_HALF_WINDOW_CM = 0.25  # half-width of the tangent fit there (at least 5 points)
@@ -68,16 +70,7 @@ def pdd_metrics(depth_cm, dose, uncertainty=None) -> PDDMetrics:
 
 
 def _validate(depth_cm, dose, uncertainty):
-    z = np.asarray(depth_cm, dtype=float)
-    d = np.asarray(dose, dtype=float)
-    if z.ndim != 1 or d.ndim != 1 or z.size != d.size:
-        raise InputError(f"depth_cm and dose must be 1-D of equal length (got shapes {z.shape}, {d.shape})")
-    if z.size < 5:
-        raise InputError(f"depth-dose curve needs at least 5 points (got {z.size})")
-    if not (np.all(np.isfinite(z)) and np.all(np.isfinite(d))):
-        raise InputError("depth_cm and dose must be finite (NaN or inf found)")
-    if np.any(np.diff(z) <= 0):
-        raise InputError("depth_cm must be strictly increasing")
+    z, d = validated_curve(depth_cm, dose, "depth_cm", "depth-dose curve")
     if uncertainty is None:
         return z, d, None
     s = np.asarray(uncertainty, dtype=float)

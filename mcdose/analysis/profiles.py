@@ -16,6 +16,8 @@ import numpy as np
 
 from mcdose.errors import InputError
 
+from .curves import validated_curve
+
 FLAT_REGION_FRACTION = 0.8  # central fraction of the field size used for flatness and symmetry
 
 
@@ -61,16 +63,7 @@ def profile_metrics(position_cm, dose, normalise_at=0.0) -> ProfileMetrics:
 
 
 def _validate(position_cm, dose, normalise_at):
-    x = np.asarray(position_cm, dtype=float)
-    d = np.asarray(dose, dtype=float)
-    if x.ndim != 1 or d.ndim != 1 or x.size != d.size:
-        raise InputError(f"position_cm and dose must be 1-D of equal length (got shapes {x.shape}, {d.shape})")
-    if x.size < 5:
-        raise InputError(f"profile needs at least 5 points (got {x.size})")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(d))):
-        raise InputError("position_cm and dose must be finite (NaN or inf found)")
-    if np.any(np.diff(x) <= 0):
-        raise InputError("position_cm must be strictly increasing")
+    x, d = validated_curve(position_cm, dose, "position_cm", "profile")
     if not x[0] < normalise_at < x[-1]:
         raise InputError(f"normalise_at must lie inside ({x[0]}, {x[-1]}) cm (got {normalise_at})")
     return x, d
