@@ -18,6 +18,9 @@ def run(config, output=None, force: bool = False, progress: bool = False, **over
     exists; an existing file is kept unless ``force``.
     """
     from .problem import build_problem
+    from .results import check_output
+    if output is not None:
+        check_output(Path(output), force)     # before the (costly) problem build
     dotted = {(f"run.{k}" if k in RUN_KEYS else k): v for k, v in overrides.items() if v is not None}
     spec = load_config(config, **dotted)
     problem = build_problem(spec)

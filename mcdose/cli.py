@@ -37,8 +37,6 @@ def _cmd_run(args) -> int:
 
     from .api import run
     out = Path(args.output)
-    if out.exists() and not args.force:
-        raise InputError(f"output {str(out)!r} exists; use --force to overwrite")
     result = run(args.config, output=out, force=args.force, progress=not args.quiet,
                  histories=args.histories, seed=args.seed, threads=args.threads, batches=args.batches)
     md = result.metadata

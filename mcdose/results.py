@@ -34,6 +34,12 @@ GRID_AXES = {"cartesian": ("x_edges", "y_edges", "z_edges"),
              "spherical": ("r_edges",)}
 
 
+def check_output(path: Path, force: bool) -> None:
+    """InputError if an output file exists and may not be overwritten."""
+    if path.exists() and not force:
+        raise InputError(f"output {str(path)!r} exists; use --force (force=True) to overwrite")
+
+
 @dataclass(frozen=True)
 class Grid:
     """A scoring mesh: kind and bin edges (cm); ``center`` (cm) for spherical meshes."""
@@ -138,8 +144,7 @@ class Result:
     def save(self, path, force: bool = False) -> Path:
         """Write the HDF5 file atomically; refuse to overwrite an existing file unless ``force``."""
         path = Path(path)
-        if path.exists() and not force:
-            raise InputError(f"output {str(path)!r} exists; use --force (force=True) to overwrite")
+        check_output(path, force)
         folder = path.resolve().parent
         if not folder.is_dir():
             raise InputError(f"output folder {str(folder)!r} does not exist")

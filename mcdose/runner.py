@@ -30,7 +30,7 @@ import numpy as np
 
 from . import __version__
 from .errors import InputError
-from .results import Result
+from .results import Result, check_output
 
 MEV_PER_GRAM_TO_GY = 1.602176634e-10   # 1 MeV/g = 1.602176634e-13 J / 1e-3 kg
 COUNTERS = ("emitted", "deposited", "escaped", "lost", "lost_particles")
@@ -189,8 +189,8 @@ def read_checkpoint(path: Path, digest: str, n_bins: int) -> RunState | None:
 def execute(problem, spec, output: Path | None = None, force: bool = False, progress: bool = True,
             stream=None) -> Result:
     """Run every batch of ``problem`` (see :mod:`mcdose.problem`), checkpointing and merging in order."""
-    if output is not None and output.exists() and not force:
-        raise InputError(f"output {str(output)!r} exists; use --force to overwrite")
+    if output is not None:
+        check_output(output, force)
     run = spec.run
     sizes = batch_sizes(run.histories, run.batches)
     n_bins = int(np.prod(problem.grid.shape))
