@@ -239,7 +239,7 @@ def voxel_index(geo, x, y, z, u, v, w):
     return _voxel(geo.lat_x, geo.lat_y, geo.lat_z, x, y, z, u, v, w)
 
 
-@jit
+@jit(inline="always")
 def cross(geo, x, y, z, u, v, w):
     """(cell, voxel) entered at a point moving along (u, v, w); voxel = -1 outside the lattice."""
     cell = locate_dir(geo, x, y, z, u, v, w)
@@ -248,7 +248,7 @@ def cross(geo, x, y, z, u, v, w):
     return cell, -1
 
 
-@jit
+@jit(inline="always")
 def medium(geo, cell, voxel):
     """(material index, density g/cm3) of a region; material -1 = vacuum."""
     if voxel >= 0:
@@ -264,15 +264,17 @@ def _axis_distance(edges, x, u):
     return (edges[i + 1] - x) / u if u > 0.0 else (edges[i] - x) / u
 
 
-@jit
+@jit(inline="always")
 def distance_to_boundary(geo, cell, x, y, z, u, v, w):
     """Distance (cm) along the unit direction to leave ``cell`` (the lattice cell: the current voxel).
 
     0 if the point is not inside ``cell`` for this direction; inf never occurs
     inside the world (the world box bounds every flight).
     """
+    n_cells = geo.cell_start.shape[0] - 1
+    if cell != n_cells and cell != geo.lat_cell[0]:   # the common case: an analytic cell
+        return cell_exit(geo, cell, x, y, z, u, v, w)
     cs, csf, csn, st, sp, wb = geo.cell_start, geo.cell_surf, geo.cell_sense, geo.surf_type, geo.surf_par, geo.world
-    n_cells = cs.shape[0] - 1
     best = np.inf
     if cell == n_cells:                                # the world: nearest crossing of anything
         if _locate(cs, csf, csn, st, sp, wb, x, y, z, u, v, w) != n_cells:
@@ -282,14 +284,37 @@ def distance_to_boundary(geo, cell, x, y, z, u, v, w):
             a, b, c, g = surface_quadratic(st, sp, s, x, y, z, u, v, w)
             best = min(best, _exit_root(surface_side(a, b, g), a, b, c, g))
         return best
-    if cell == geo.lat_cell[0]:
-        if not cell_exit(geo, cell, x, y, z, u, v, w) > 0.0:
+    if not cell_exit(geo, cell, x, y, z, u, v, w) > 0.0:  # the lattice cell: the current voxel
+        return 0.0
+    return min(_axis_distance(geo.lat_x, x, u), _axis_distance(geo.lat_y, y, v), _axis_distance(geo.lat_z, z, w))
+
+
+@jit(inline="always")
+def safety(geo, cell, voxel, x, y, z):
+    """Isotropic safety (cm): a lower bound of the distance from (x, y, z) to the boundary of its
+    region (cell, or voxel of the lattice), so a sphere of that radius lies in the region.
+
+    |g| of each of the cell's surfaces (exact distances for planes, spheres and cylinders); 0 for
+    cells bounded by a cone (no cheap bound) and for the world.
+    """
+    cs, csf, st, sp = geo.cell_start, geo.cell_surf, geo.surf_type, geo.surf_par
+    if cell < 0 or cell >= cs.shape[0] - 1:
+        return 0.0
+    best = np.inf
+    for k in range(cs[cell], cs[cell + 1]):
+        if st[csf[k]] == CONE:
             return 0.0
-        return min(_axis_distance(geo.lat_x, x, u), _axis_distance(geo.lat_y, y, v), _axis_distance(geo.lat_z, z, w))
-    return cell_exit(geo, cell, x, y, z, u, v, w)
+        _, _, _, g = surface_quadratic(st, sp, csf[k], x, y, z, 0.0, 0.0, 0.0)
+        best = min(best, abs(g))
+    if voxel >= 0:
+        ny, nz = geo.lat_y.size - 1, geo.lat_z.size - 1
+        ix, iy, iz = voxel // (ny * nz), (voxel // nz) % ny, voxel % nz
+        best = min(best, x - geo.lat_x[ix], geo.lat_x[ix + 1] - x, y - geo.lat_y[iy], geo.lat_y[iy + 1] - y,
+                   z - geo.lat_z[iz], geo.lat_z[iz + 1] - z)
+    return max(best, 0.0)
 
 
-@jit
+@jit(inline="always")
 def cell_exit(geo, cell, x, y, z, u, v, w):
     """Distance (cm) to leave a cell (not the world) through its surfaces, voxels ignored: the
     flight range of Woodcock tracking in the lattice cell. 0 if the point is not inside ``cell``."""
@@ -344,6 +369,12 @@ def trace_ray(geo, x, y, z, u, v, w, length, seg_len, seg_cell, seg_voxel, seg_d
 def majorant(geo):
     """Woodcock majorant density (g/cm3) over the lattice voxels (0 without a lattice)."""
     return geo.lat_density.max() if geo.lat_density.shape[0] > 0 else 0.0
+
+
+@jit
+def max_density(geo):
+    """Largest density (g/cm3) anywhere in the geometry: cells, world medium and lattice voxels."""
+    return max(geo.cell_density.max(), majorant(geo))
 
 
 @jit

@@ -142,6 +142,27 @@ def unflatten(mesh, index):
     return index // (n1 * n2), (index // n2) % n1, index % n2
 
 
+@jit
+def _slab_safety(edges, i, x):
+    return min(x - edges[i], edges[i + 1] - x)
+
+
+@jit
+def mesh_safety(mesh, x, y, z):
+    """Isotropic safety (cm): a lower bound of the distance from (x, y, z) to the walls of its bin,
+    so a sphere of that radius lies in one bin; 0 outside the mesh (a particle there may enter it)."""
+    i0, i1, i2 = _bins(mesh, x, y, z, 0.0, 0.0, 0.0, False)
+    if _flat(mesh, i0, i1, i2) < 0:
+        return 0.0
+    if mesh.kind == CARTESIAN:
+        return min(_slab_safety(mesh.e0, i0, x), _slab_safety(mesh.e1, i1, y), _slab_safety(mesh.e2, i2, z))
+    rho2, _ = _radial(mesh, x, y, z, 0.0, 0.0, 0.0)
+    d = _slab_safety(mesh.e0, i0, np.sqrt(rho2))
+    if mesh.kind == CYLINDRICAL:
+        d = min(d, _slab_safety(mesh.e1, i1, z))
+    return max(d, 0.0)
+
+
 # ------------------------------------------------------------------------------- inside a bin
 
 @jit
@@ -357,6 +378,9 @@ def trace_mesh(mesh, x, y, z, u, v, w, length, seg_len_out, seg_index_out):
     int
         Number of segments, or -1 if the output arrays were too small.
     """
+    index = mesh_index_dir(mesh, x, y, z, u, v, w)
+    if index >= 0 and mesh_crossing(mesh, index, x, y, z, u, v, w)[0] >= length:
+        return _add_segment(seg_len_out, seg_index_out, 0, length, index)   # the usual short step: one bin
     s1, e1, s2, e2 = _inside_intervals(mesh, x, y, z, u, v, w)
     n = 0
     t = 0.0

@@ -11,18 +11,23 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import jit
+from .geometry import cross, medium
 from .rng import uniform
 
-BEAM_CIRCLE, BEAM_RECTANGLE, POINT = 0, 1, 2
+BEAM_CIRCLE, BEAM_RECTANGLE, POINT, VOLUME = 0, 1, 2, 3
+MAX_TRIES = 1_000_000         # rejection tries of a volume source before it gives up (no matter in its box)
 
 
 class SourceArrays(NamedTuple):
-    """kind: BEAM_CIRCLE | BEAM_RECTANGLE | POINT; geometry: float64[6] =
+    """kind: BEAM_CIRCLE | BEAM_RECTANGLE | POINT | VOLUME; particle: PHOTON | ELECTRON | POSITRON
+    (:mod:`.tally`); geometry: float64[6] =
     (radius or half-width x, half-width y, z0, focus distance (0 = parallel), unused, unused) for beams,
-    (x, y, z, ...) for point sources; spectrum_energy (MeV) and spectrum_cdf (cumulative
+    (x, y, z, ...) for point sources, (x_min, x_max, y_min, y_max, z_min, z_max) for volume sources;
+    spectrum_energy (MeV) and spectrum_cdf (cumulative
     probability, last = 1) of a discrete spectrum (one line for a monoenergetic source)."""
 
     kind: int
+    particle: int
     geometry: np.ndarray
     spectrum_energy: np.ndarray
     spectrum_cdf: np.ndarray
@@ -36,15 +41,39 @@ def sample_energy(src, state):
 
 
 @jit
-def sample_primary(src, state):
-    """(x, y, z, u, v, w, E) of one primary particle (cm, unit direction, MeV)."""
+def _isotropic(state):
+    w = 2.0 * uniform(state) - 1.0
+    phi = 2.0 * math.pi * uniform(state)
+    s = math.sqrt(max(0.0, 1.0 - w * w))
+    return s * math.cos(phi), s * math.sin(phi), w
+
+
+@jit
+def sample_primary(src, geo, rho_max, state):
+    """(x, y, z, u, v, w, E) of one primary particle (cm, unit direction, MeV).
+
+    Volume sources: a point uniform in the box is kept with probability rho(point) / rho_max
+    (rho_max: the geometry's largest density, g/cm3), which makes emission uniform per unit
+    mass; E = 0 if no point with matter was found in MAX_TRIES (the caller's energy balance
+    shows it).
+    """
     g = src.geometry
     E = sample_energy(src, state)
     if src.kind == POINT:
-        w = 2.0 * uniform(state) - 1.0
-        phi = 2.0 * math.pi * uniform(state)
-        s = math.sqrt(max(0.0, 1.0 - w * w))
-        return g[0], g[1], g[2], s * math.cos(phi), s * math.sin(phi), w, E
+        u, v, w = _isotropic(state)
+        return g[0], g[1], g[2], u, v, w, E
+    if src.kind == VOLUME:
+        for _ in range(MAX_TRIES):
+            x = g[0] + (g[1] - g[0]) * uniform(state)
+            y = g[2] + (g[3] - g[2]) * uniform(state)
+            z = g[4] + (g[5] - g[4]) * uniform(state)
+            u, v, w = _isotropic(state)
+            cell, voxel = cross(geo, x, y, z, u, v, w)
+            if cell >= 0:
+                mat, rho = medium(geo, cell, voxel)
+                if mat >= 0 and uniform(state) * rho_max < rho:
+                    return x, y, z, u, v, w, E
+        return g[0], g[2], g[4], 0.0, 0.0, 1.0, 0.0
     if src.kind == BEAM_CIRCLE:
         r = g[0] * math.sqrt(uniform(state))
         phi = 2.0 * math.pi * uniform(state)

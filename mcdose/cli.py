@@ -21,6 +21,8 @@ typical use:
   mcdose materials                           list the material library
   mcdose materials water --table             ESTAR/XCOM-style data table of one material
   mcdose info result.h5                      what a result file holds
+  mcdose plot result.h5 --kind isodose -o iso.png   isodose lines (also pdd, profile)
+  mcdose compare result.h5 measured.mcc --html report.html   commissioning check
 """
 
 
@@ -50,13 +52,103 @@ def _cmd_run(args) -> int:
     return 0
 
 
+_PLOT_OPTIONS = {"radius": ("pdd",), "axis": ("profile",), "depth": ("profile",), "offset": ("profile",),
+                 "plane": ("isodose",), "position": ("isodose",), "levels": ("isodose",),
+                 "prescription": ("isodose",), "prescription_isodose": ("isodose",), "config": ("isodose",)}
+
+
 def _cmd_plot(args) -> int:
-    from .config import load_config
-    from .plotting import plot_geometry
-    spec = load_config(args.input)
-    out = plot_geometry(spec, args.output)
-    print(f"wrote {out or args.output}")
+    from pathlib import Path
+    is_config = Path(args.input).suffix.lower() == ".toml"
+    if args.kind == "geometry" and not is_config:
+        raise InputError(f"plot --kind geometry needs a configuration file (.toml), got {args.input!r}")
+    if args.kind != "geometry" and is_config:
+        raise InputError(f"plot --kind {args.kind} needs a result file (.h5), got the configuration {args.input!r}")
+    for name, kinds in _PLOT_OPTIONS.items():
+        if getattr(args, name) is not None and args.kind not in kinds:
+            raise InputError(f"plot: --{name.replace('_', '-')} applies to --kind {' or '.join(kinds)}, "
+                             f"not {args.kind}")
+    if args.kind == "geometry":
+        from .config import load_config
+        from .plotting import plot_geometry
+        out = plot_geometry(load_config(args.input), args.output)
+    else:
+        from . import plotting_dose as pdz
+        from .results import load
+        res = load(args.input)
+        if args.kind == "pdd":
+            radius = 1.0 if args.radius is None else args.radius
+            fig = pdz.pdd_figure(res.pdd(radius), title=f"Depth dose of {Path(args.input).name} (r <= {radius:g} cm)")
+        elif args.kind == "profile":
+            if args.depth is None:
+                raise InputError("plot --kind profile needs --depth (cm)")
+            fig = pdz.profile_figure(res.profile(args.axis or "x", args.depth, args.offset or 0.0))
+        else:
+            fig = _isodose_figure(res, args)
+        out = pdz.save_figure(fig, args.output)
+    print(f"wrote {out}")
     return 0
+
+
+def _isodose_figure(res, args):
+    from .analysis import dose_plane, dose_scale, isodose_lines
+    from .plotting_dose import isodose_figure
+    plane = dose_plane(res, args.plane or "y", args.position or 0.0)
+    factor, unit = dose_scale(res.max_dose()[0], args.prescription, args.prescription_isodose or 100.0)
+    try:
+        levels = [float(v) for v in (args.levels or "100,90,80,50,20,10").split(",")]
+    except ValueError:
+        raise InputError(f"--levels {args.levels!r}: comma-separated numbers, e.g. 90,80,50") from None
+    if unit == "Gy" and args.levels is None:
+        levels = [args.prescription * v / 100 for v in (110, 100, 90, 50, 20)]
+    return isodose_figure(plane, isodose_lines(plane, levels, factor, unit), factor, _outline_geometry(res, args))
+
+
+def _outline_geometry(res, args):
+    """The phantom for the isodose outline: --config, else the configuration stored in the result; None (with a
+    note) when it cannot be built."""
+    from .config import load_config
+    from .phantoms import from_spec
+    try:
+        if args.config:
+            return from_spec(load_config(args.config))
+        if "config" in res.metadata:
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+                import tomli as tomllib
+            return from_spec(load_config(tomllib.loads(res.metadata["config"])))
+    except (InputError, ValueError, OSError) as exc:
+        if args.config:
+            raise
+        print(f"note: geometry outline not drawn ({exc}); give --config CONFIG.toml", file=sys.stderr)
+    return None
+
+
+def _cmd_compare(args) -> int:
+    from pathlib import Path
+
+    from .analysis import Tolerances, compare, parse_criteria, read_measured
+    from .analysis.compare import table
+    from .results import check_output, load
+    pct, dta = parse_criteria(args.gamma)
+    mm = {name: getattr(args, name) / 10.0 for name in ("dmax_tol", "r90_tol", "r80_tol", "r50_tol", "rp_tol",
+                                                        "field_size_tol", "penumbra_tol")}
+    tol = Tolerances(gamma_dose_pct=pct, gamma_dta_cm=dta, gamma_pass_pct=args.pass_rate,
+                     gamma_threshold_pct=args.threshold, gamma_local=args.local, dmax_cm=mm["dmax_tol"],
+                     r90_cm=mm["r90_tol"], r80_cm=mm["r80_tol"], r50_cm=mm["r50_tol"], rp_cm=mm["rp_tol"],
+                     ds_pct=args.ds_tol, field_size_cm=mm["field_size_tol"], penumbra_cm=mm["penumbra_tol"])
+    if args.html:
+        check_output(Path(args.html), args.force)
+    res = load(args.result)
+    curves = [c for path in args.measured for c in read_measured(path, args.unit, args.depth)]
+    comparison = compare(res, curves, tol, pdd_radius=args.radius)
+    print(table(comparison))
+    if args.html:
+        from .analysis.report_html import html_report
+        Path(args.html).write_text(html_report(comparison, Path(args.result).name), encoding="utf-8")
+        print(f"wrote {args.html}")
+    return 0 if comparison.passed else 1
 
 
 def _cmd_pdd(args) -> int:
@@ -164,12 +256,52 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="no progress display")
     r.set_defaults(func=_cmd_run)
 
-    g = sub.add_parser("plot", help="pictures: --kind geometry draws slices of a configuration's geometry")
-    g.add_argument("input", help="configuration file (TOML)")
-    g.add_argument("--kind", choices=["geometry"], required=True,
-                   help="geometry: orthogonal slices coloured by material, with the scoring mesh outline")
+    g = sub.add_parser("plot", help="figures: geometry slices (CONFIG.toml) or pdd, profile, isodose (OUT.h5)")
+    g.add_argument("input", help="configuration (.toml) for --kind geometry, else a result file (.h5)")
+    g.add_argument("--kind", choices=["geometry", "pdd", "profile", "isodose"], required=True,
+                   help="geometry: slices coloured by material; pdd: depth dose with metrics; profile: lateral "
+                        "profile with field size and penumbra; isodose: isodose lines in a plane")
     g.add_argument("-o", "--output", required=True, help="image file to write (.png, .pdf, .svg)")
+    g.add_argument("--radius", type=float, help="pdd: average over bins within this radius of the axis, cm "
+                                                "(default 1)")
+    g.add_argument("--axis", choices=["x", "y", "r"], help="profile: direction (default x)")
+    g.add_argument("--depth", type=float, help="profile: depth z, cm (required)")
+    g.add_argument("--offset", type=float, help="profile: position on the other lateral axis, cm (default 0)")
+    g.add_argument("--plane", choices=["x", "y", "z"], help="isodose: plane x|y|z = --position (default y; "
+                                                           "cylindrical meshes: the r-z plane)")
+    g.add_argument("--position", type=float, help="isodose: plane position, cm (default 0)")
+    g.add_argument("--levels", help="isodose: comma-separated levels, %% of Dmax (default 100,90,80,50,20,10) "
+                                    "or Gy with --prescription")
+    g.add_argument("--prescription", type=float, metavar="GY",
+                   help="isodose: prescribed dose (Gy) to the --prescription-isodose level; levels then in Gy")
+    g.add_argument("--prescription-isodose", type=float, metavar="PCT",
+                   help="isodose: the %% of Dmax receiving the prescription (default 100)")
+    g.add_argument("--config", help="isodose: configuration whose geometry outline to draw (default: the one "
+                                    "stored in the result)")
     g.set_defaults(func=_cmd_plot)
+
+    k = sub.add_parser("compare", help="compare a result with measured depth doses/profiles (PASS/FAIL, gamma)",
+                       description="Exit status 0 when every check passes, 1 when any fails, 2 for bad input. "
+                                   "Default tolerances (AAPM TG-106/TG-72 practice) are shown in brackets.")
+    k.add_argument("result", help="result file (.h5)")
+    k.add_argument("measured", nargs="+", help="measured files: .csv (depth_mm,dose | x_mm,dose ...), PTW .mcc, "
+                                               "w2CAD .asc/.cdp")
+    k.add_argument("--gamma", default="2%/2mm", help="gamma dose difference / DTA [2%%/2mm]")
+    k.add_argument("--local", action="store_true", help="local instead of global dose difference")
+    k.add_argument("--pass-rate", type=float, default=95.0, help="minimum gamma pass rate, %% [95]")
+    k.add_argument("--threshold", type=float, default=10.0, help="gamma low-dose threshold, %% of max [10]")
+    for name, default, what in (("dmax", 2.0, "dmax"), ("r90", 1.0, "R90"), ("r80", 1.0, "R80"),
+                                ("r50", 1.0, "R50"), ("rp", 1.0, "Rp"), ("field-size", 2.0, "50 %% field size"),
+                                ("penumbra", 2.0, "80-20 penumbra")):
+        k.add_argument(f"--{name}-tol", type=float, default=default, metavar="MM",
+                       help=f"{what} tolerance, mm [{default:g}]")
+    k.add_argument("--ds-tol", type=float, default=2.0, metavar="PCT", help="surface dose tolerance, %% of Dmax [2]")
+    k.add_argument("--radius", type=float, default=1.0, help="computed depth dose: radius about the axis, cm [1]")
+    k.add_argument("--unit", choices=["mm", "cm"], help="position unit of CSV files whose header has none")
+    k.add_argument("--depth", type=float, help="depth (cm) of CSV profiles whose file does not give it")
+    k.add_argument("--html", metavar="REPORT.html", help="also write a self-contained HTML report")
+    k.add_argument("--force", action="store_true", help="overwrite an existing report")
+    k.set_defaults(func=_cmd_compare)
 
     d = sub.add_parser("pdd", help="central-axis depth dose (or radial dose) of a result, with beam metrics")
     d.add_argument("file", help="result file (.h5)")

@@ -169,6 +169,11 @@ def validate(raw: dict, source_path: str | None = None) -> Spec:
     return Spec(resolved, user_materials, source_path)
 
 
+def physics_section(**values) -> Section:
+    """A validated [physics] section: the given values, defaults for the rest."""
+    return Section("physics", _validate_section("physics", SECTIONS["physics"], values))
+
+
 def _hint(key: str, allowed) -> str:
     close = difflib.get_close_matches(key, list(allowed), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -288,6 +293,11 @@ def _check_cross(resolved: dict) -> None:
     if energies and max(energies) <= cutoff:
         raise InputError(f"source.energy: {max(energies)} MeV is not above the {src['particle']} cut-off "
                          f"{cutoff} MeV (physics.{'photon' if src['particle'] == 'photon' else 'electron'}_cutoff)")
+    if src["type"] == "volume":
+        box = src["box"]
+        for k, axis in enumerate("xyz"):
+            if not box[2 * k] < box[2 * k + 1]:
+                raise InputError(f"source.box: {axis}_min {box[2 * k]} must be < {axis}_max {box[2 * k + 1]} (cm)")
     sc = resolved["scoring"]
     if sc.get("estimator") == "tracklength" and src["particle"] != "photon":
         raise InputError("scoring.estimator: 'tracklength' scores photon kerma; it needs source.particle = 'photon'")

@@ -19,7 +19,7 @@ from matplotlib.patches import Circle, Patch, Rectangle  # noqa: E402
 
 from .kernels import geometry as kg  # noqa: E402
 
-__all__ = ["plot_geometry", "plot_geometry_slices"]
+__all__ = ["plot_geometry", "plot_geometry_slices", "material_slice", "material_colours"]
 
 COLOURS = {
     "vacuum": "#ffffff", "air": "#eef3f7", "water": "#8ec7ea", "solid_water": "#7fb8d9", "breast": "#f4b6c2",
@@ -43,6 +43,23 @@ def _media(arrays, points) -> np.ndarray:
     vox = voxel >= 0
     out[vox] = arrays.lat_material[voxel[vox]]
     return out
+
+
+def material_colours(geometry) -> tuple:
+    """(names, colours): "vacuum" then the geometry's materials, and one colour each plus white (outside)."""
+    names = ["vacuum"] + list(geometry.materials)
+    return names, [COLOURS.get(n, plt.cm.tab20(i % 20)) for i, n in enumerate(names)] + ["#ffffff"]
+
+
+def material_slice(arrays, axes, cut_axis, cut, a, b, n_names) -> np.ndarray:
+    """Material code image (len(b), len(a)) of the plane spanned by axes (i, j) at cut_axis = cut (cm), sampled
+    at a (axis i) x b (axis j): 0 vacuum, 1 + material index, n_names beyond the world."""
+    i, j = axes
+    A, B = np.meshgrid(a, b)
+    pts = np.empty((A.size, 3))
+    pts[:, i], pts[:, j], pts[:, cut_axis] = A.ravel(), B.ravel(), cut
+    med = _media(arrays, pts).reshape(A.shape)
+    return np.where(med == OUTSIDE, n_names, med + 1)
 
 
 def _mesh_extent(scoring) -> np.ndarray | None:
@@ -85,8 +102,7 @@ def plot_geometry_slices(geometry, out_path, scoring=None, title: str | None = N
     view = np.stack([np.maximum(view[:, 0] - pad, geometry.world[:, 0]),
                      np.minimum(view[:, 1] + pad, geometry.world[:, 1])], axis=1)
     c = geometry.center
-    names = ["vacuum"] + list(geometry.materials)
-    colours = [COLOURS.get(n, plt.cm.tab20(i % 20)) for i, n in enumerate(names)] + ["#ffffff"]
+    names, colours = material_colours(geometry)
     cmap = ListedColormap(colours)
     panels = [((0, 2), 1, "x-z"), ((1, 2), 0, "y-z"), ((0, 1), 2, "x-y")]
     fig, axs = plt.subplots(1, 3, figsize=(15, 5.4), constrained_layout=True)
@@ -94,11 +110,7 @@ def plot_geometry_slices(geometry, out_path, scoring=None, title: str | None = N
     for ax, ((i, j), k, label) in zip(axs, panels):
         a = np.linspace(view[i, 0], view[i, 1], N_PIXELS)
         b = np.linspace(view[j, 0], view[j, 1], N_PIXELS)
-        A, B = np.meshgrid(a, b)
-        pts = np.empty((A.size, 3))
-        pts[:, i], pts[:, j], pts[:, k] = A.ravel(), B.ravel(), c[k]
-        med = _media(arrays, pts).reshape(A.shape)
-        code = np.where(med == OUTSIDE, len(names), med + 1)
+        code = material_slice(arrays, (i, j), k, c[k], a, b, len(names))
         seen.update(np.unique(code).tolist())
         ax.imshow(code, origin="lower", extent=(a[0], a[-1], b[0], b[-1]), cmap=cmap, vmin=-0.5,
                   vmax=len(colours) - 0.5, interpolation="nearest", aspect="equal")

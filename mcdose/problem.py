@@ -1,9 +1,10 @@
 """Build a transport problem from a validated :class:`~mcdose.config.Spec`.
 
 Everything Python-side is resolved here once -- geometry, scoring mesh and
-voxel masses, per-material photon data, source -- and handed to the kernels as
-arrays; :meth:`PhotonProblem.transport_batch` runs one batch and returns its
-tally (the unit of work of :mod:`mcdose.runner`).
+voxel masses, per-material photon and electron data, source, transport
+settings -- and handed to the kernels as arrays;
+:meth:`TransportProblem.transport_batch` runs one batch and returns its tally
+(the unit of work of :mod:`mcdose.runner`).
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import numba
 import numpy as np
 
 from . import phantoms
-from .errors import InputError
-from .kernels import photon_transport as kt
+from .electron_data import build_electron_data
+from .kernels import tally as kt
+from .kernels.transport import run_batch
 from .mesh import mesh_arrays, voxel_masses
 from .photon_data import build_photon_data
 from .results import Grid
@@ -24,16 +26,13 @@ from .sources import source_arrays
 CHUNKS_PER_THREAD = 8   # load balance only: results do not depend on the chunking
 
 
-def build_problem(spec) -> "PhotonProblem":
+def build_problem(spec) -> "TransportProblem":
     """The transport problem of a configuration (clear InputError for what cannot be run)."""
-    if spec.source.particle != "photon":
-        raise InputError(f"source.particle: {spec.source.particle!r} is not available yet: this version "
-                         "transports photons (electron/positron transport is the next milestone)")
     base = Path(spec.source_path).parent if spec.source_path else None
     geometry = phantoms.build(spec.phantom, material=spec.material, source=spec.source, base_dir=base)
     phantoms.check_source(geometry, spec.source)
-    return PhotonProblem(geometry, Grid.from_scoring(spec.scoring), spec.material, spec.source,
-                         spec.physics.photon_cutoff, spec.scoring.estimator, spec.physics.woodcock)
+    return TransportProblem(geometry, Grid.from_scoring(spec.scoring), spec.material, spec.source,
+                            spec.physics, spec.scoring.estimator)
 
 
 def _segment_capacity(mesh) -> int:
@@ -42,32 +41,49 @@ def _segment_capacity(mesh) -> int:
     return {0: n0 + n1 + n2, 1: 2 * n0 + n1, 2: 2 * n0}[mesh.kind] + 8
 
 
-class PhotonProblem:
-    """Photon transport with local deposition of charged secondaries (kerma approximation).
+def settings_of(physics, estimator: str, particle: str) -> kt.TransportSettings:
+    """Kernel transport settings from a validated [physics] section and the scoring estimator.
+
+    Charged particles are transported for electron/positron sources, and for photon sources when
+    physics.electrons = "transport" with analog scoring (track-length scoring is photon kerma:
+    transporting electrons as well would count their energy twice).
+    """
+    analog = estimator == "analog"
+    electrons = particle != "photon" or (physics["electrons"] == "transport" and analog)
+    return kt.TransportSettings(
+        photon_cutoff=float(physics["photon_cutoff"]), electron_cutoff=float(physics["electron_cutoff"]),
+        analog=analog, woodcock=bool(physics["woodcock"]) and analog, electrons=electrons,
+        max_step_loss=float(physics["max_step_loss"]), max_step_q1=float(physics["max_step_scatter"]),
+        multiple_scattering=bool(physics["multiple_scattering"]), range_rejection=bool(physics["range_rejection"]))
+
+
+class TransportProblem:
+    """Coupled photon-electron transport of one configuration.
 
     geometry: :class:`~mcdose.geometry.Geometry`; grid: scoring :class:`~mcdose.results.Grid`;
-    material: name -> Material; source: a validated [source] section; photon_cutoff (MeV);
-    estimator: "analog" or "tracklength"; woodcock: delta tracking in a voxel lattice (analog only).
+    material: name -> Material; source: a validated [source] section; physics: a validated
+    [physics] section (mapping); estimator: "analog" or "tracklength".
     """
 
-    def __init__(self, geometry, grid, material, source, photon_cutoff: float, estimator: str,
-                 woodcock: bool = True):
+    def __init__(self, geometry, grid, material, source, physics, estimator: str):
         self.geo = geometry.compile()
         self.material_names = list(geometry.materials)
         self.grid = grid
         self.mesh = mesh_arrays(grid)
         self.masses = voxel_masses(grid, self.geo)
-        self.pdata = build_photon_data([material(name) for name in self.material_names])
+        materials = [material(name) for name in self.material_names]
+        self.settings = settings_of(physics, estimator, source["particle"])
+        self.pdata = build_photon_data(materials)
+        self.edata = build_electron_data(materials, physics["delta_threshold"], physics["brems_threshold"],
+                                         physics["max_step_loss"], discrete=bool(physics["discrete_events"]))
         self.source = source_arrays(source)
-        self.cutoff = photon_cutoff
-        self.analog = estimator == "analog"
-        self.woodcock = bool(woodcock)
         lattice = self.geo.lat_material
         self.lattice_materials = np.unique(lattice[lattice >= 0]).astype(np.int64)
         self.n_bins = int(np.prod(grid.shape))
         self.segments = _segment_capacity(self.mesh)
-        # what the transport does with charged secondaries (recorded in the result file)
-        self.electrons = "deposited locally (kerma approximation)"
+        # what the transport does with charged particles (recorded in the result file)
+        self.electrons = ("condensed-history transport" if self.settings.electrons
+                          else "deposited locally (kerma approximation)")
 
     def transport_batch(self, seed: int, batch: int, n_histories: int, threads: int = 0) -> BatchTally:
         """Run one batch on ``threads`` Numba threads (0 = all); same result for any thread count."""
@@ -77,9 +93,8 @@ class PhotonProblem:
         tally = np.zeros((rows, self.n_bins), dtype=np.int64)
         counters = np.zeros((rows, kt.N_COUNTERS), dtype=np.int64)
         n_chunks = max(1, min(n_histories, rows * CHUNKS_PER_THREAD))
-        kt.run_photon_batch(self.geo, self.mesh, self.pdata, self.source, seed, batch, 0, n_histories, n_chunks,
-                            self.cutoff, self.analog, self.woodcock, self.lattice_materials, self.segments,
-                            tally, counters)
+        run_batch(self.geo, self.mesh, self.pdata, self.edata, self.source, seed, batch, 0, n_histories, n_chunks,
+                  self.settings, self.lattice_materials, self.segments, tally, counters)
         total = counters.sum(axis=0)
         q = kt.QUANTUM
         return BatchTally(tally.sum(axis=0) * q, {

@@ -114,6 +114,34 @@ class DepthDose:
         return pdd_metrics(self.position_cm, self.dose, self.sigma)
 
 
+@dataclass(frozen=True)
+class Profile:
+    """A lateral dose profile at a depth: positions (cm, off-axis along `axis`), dose and its absolute 1-sigma
+    (Gy per source particle); `depth_cm` the depth it was taken at."""
+
+    position_cm: np.ndarray
+    dose: np.ndarray
+    sigma: np.ndarray
+    axis: str
+    depth_cm: float
+
+    def metrics(self, normalise_at: float = 0.0):
+        """Field size, penumbrae, flatness, symmetry (mcdose.analysis.profile_metrics)."""
+        from .analysis import profile_metrics
+        return profile_metrics(self.position_cm, self.dose, normalise_at)
+
+
+def _interpolate_depth(dose, sigma, z_centres, depth):
+    """Dose and 1-sigma on the last axis linearly interpolated between bin centres at `depth` (cm), held
+    constant from the first/last centre to the mesh edge; sigma combines the two bins' as independent."""
+    j = int(np.clip(np.searchsorted(z_centres, depth) - 1, 0, max(z_centres.size - 2, 0)))
+    if z_centres.size == 1:
+        return dose[..., 0], sigma[..., 0]
+    w = float(np.clip((depth - z_centres[j]) / (z_centres[j + 1] - z_centres[j]), 0.0, 1.0))
+    return ((1 - w) * dose[..., j] + w * dose[..., j + 1],
+            np.hypot((1 - w) * sigma[..., j], w * sigma[..., j + 1]))
+
+
 @dataclass
 class Result:
     """Dose on a scoring mesh, per source particle.
@@ -202,6 +230,38 @@ class Result:
         dose = (w * self.dose).sum(axis=axes) / total
         sigma = np.sqrt(((w * self.dose * self.uncertainty) ** 2).sum(axis=axes)) / total
         return DepthDose(g.centers("z_edges"), dose, sigma, "z")
+
+    def profile(self, axis: str = "x", depth: float = 1.0, offset: float = 0.0) -> Profile:
+        """Lateral profile at ``depth`` cm (interpolated between bin centres in z).
+
+        Cartesian: along ``axis`` "x" or "y", through the row of bins containing ``offset`` cm on the other
+        lateral axis. Cylindrical: the radial dose mirrored onto -r..r (any ``axis`` of "x", "y", "r").
+        Gy per source particle, absolute 1-sigma.
+        """
+        g = self.grid
+        if g.kind == "spherical":
+            raise InputError("profile needs a Cartesian or cylindrical mesh (a spherical one has only r: use pdd())")
+        z = g.edges["z_edges"]
+        if not z[0] <= depth <= z[-1]:
+            raise InputError(f"profile depth {depth:g} cm outside the mesh (z {z[0]:g}..{z[-1]:g} cm)")
+        sigma = self.dose * self.uncertainty
+        if g.kind == "cylindrical":
+            if axis not in ("x", "y", "r"):
+                raise InputError(f"profile axis {axis!r}: one of x, y, r for a cylindrical mesh")
+            d, s = _interpolate_depth(self.dose, sigma, g.centers("z_edges"), depth)
+            rc = g.centers("r_edges")
+            return Profile(np.concatenate([-rc[::-1], rc]), np.concatenate([d[::-1], d]),
+                           np.concatenate([s[::-1], s]), axis, float(depth))
+        if axis not in ("x", "y"):
+            raise InputError(f"profile axis {axis!r}: one of x, y for a Cartesian mesh")
+        other = "y_edges" if axis == "x" else "x_edges"
+        e = g.edges[other]
+        if not e[0] <= offset <= e[-1]:
+            raise InputError(f"profile offset {offset:g} cm outside the mesh ({other[0]} {e[0]:g}..{e[-1]:g} cm)")
+        k = int(np.clip(np.searchsorted(e, offset, side="right") - 1, 0, e.size - 2))
+        take = (slice(None), k) if axis == "x" else (k, slice(None))
+        d, s = _interpolate_depth(self.dose[take], sigma[take], g.centers("z_edges"), depth)
+        return Profile(g.centers(f"{axis}_edges"), d, s, axis, float(depth))
 
     def max_dose(self) -> tuple:
         """(dose maximum in Gy/particle, its relative uncertainty, its index)."""

@@ -212,7 +212,7 @@ SECTIONS = {
         "threads": Field("int", 0, doc="worker threads, 0 = all cores", ge=0, le=4096),
     }, required=False),
     "source": SectionSchema("what is emitted, where", {
-        "type": Field("str", "beam", choices=("beam", "point")),
+        "type": Field("str", "beam", choices=("beam", "point", "volume")),
         "particle": Field("str", choices=("electron", "photon", "positron"), required=True),
         "energy": Field("float", doc="monoenergetic kinetic energy", **E_RANGE),
         "spectrum": Field("spectrum", doc="[energy_MeV, weight] pairs"),
@@ -223,6 +223,9 @@ SECTIONS = {
         "z": Field("float", 0.0, unit="cm", doc="the beam starts in this plane, travelling towards +z", when=BEAM),
         "focus_distance": Field("float", unit="cm", gt=0, le=10_000, doc="divergent from a point this far upstream; absent = parallel", when=BEAM),
         "position": Field("vec", unit="cm", length=3, doc="isotropic point source position", when=(("type", ("point",)),), required=True),
+        "box": Field("vec", unit="cm", length=6, doc="[x_min, x_max, y_min, y_max, z_min, z_max]: isotropic emission, "
+                     "uniform per unit mass of the matter inside (Fano test, distributed sources)",
+                     when=(("type", ("volume",)),), required=True),
     }, one_of=(("energy", "spectrum", "spectrum_file"),)),
     "phantom": SectionSchema("the irradiated object (a phantom-library name: python -m mcdose.phantoms)", {
         "type": Field("str", "box", choices=("box", "water_box", "cylinder", "slabs", "breast_shield", "spherical_cavity",
@@ -277,8 +280,18 @@ SECTIONS = {
         "electron_cutoff": Field("float", 0.010, unit="MeV", doc="kinetic energy below which electrons deposit locally", ge=0.001, le=1.0),
         "photon_cutoff": Field("float", 0.001, unit="MeV", ge=0.001, le=1.0),
         "delta_threshold": Field("float", 0.010, unit="MeV", doc="Moller/Bhabha production threshold (kinetic)", ge=0.001, le=1.0),
-        "brems_threshold": Field("float", 0.010, unit="MeV", doc="bremsstrahlung photon production threshold", ge=0.001, le=1.0),
+        "brems_threshold": Field("float", 0.010, unit="MeV", doc="bremsstrahlung photon production threshold (above the "
+                                 "source energy: all radiative loss continuous and local)", ge=0.001, le=50.0),
         "electrons": Field("str", "transport", choices=("transport", "local"), doc="'local' = kerma approximation"),
         "woodcock": Field("bool", True, doc="Woodcock (delta) tracking of photons in voxel lattices (analog scoring)"),
+        "max_step_loss": Field("float", 0.25, doc="largest fractional energy loss of one electron step",
+                               gt=0, le=0.5),
+        "max_step_scatter": Field("float", 0.2, doc="largest first GS moment of one electron step (step / transport "
+                                  "mean free path)", gt=0, le=0.5),
+        "range_rejection": Field("bool", True, doc="electrons whose residual range cannot take them out of their "
+                                 "region and scoring bin deposit on the spot"),
+        "multiple_scattering": Field("bool", True, doc="multiple elastic scattering of electrons (off: verification only)"),
+        "discrete_events": Field("bool", True, doc="discrete delta rays, bremsstrahlung and annihilation in flight "
+                                 "(off: unrestricted stopping powers, verification only)"),
     }, required=False),
 }

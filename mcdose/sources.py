@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels.source import BEAM_CIRCLE, BEAM_RECTANGLE, POINT, SourceArrays
+from .kernels.source import BEAM_CIRCLE, BEAM_RECTANGLE, POINT, VOLUME, SourceArrays
+from .kernels.tally import ELECTRON, PHOTON, POSITRON
 
-PARTICLES = {"photon": 0, "electron": 1, "positron": 2}
+PARTICLES = {"photon": PHOTON, "electron": ELECTRON, "positron": POSITRON}
 
 
 def spectrum(source) -> tuple:
@@ -26,6 +27,9 @@ def source_arrays(source) -> SourceArrays:
     if source["type"] == "point":
         kind = POINT
         geometry[:3] = source["position"]
+    elif source["type"] == "volume":
+        kind = VOLUME
+        geometry[:] = source["box"]
     else:
         if source["shape"] == "circle":
             kind = BEAM_CIRCLE
@@ -35,14 +39,7 @@ def source_arrays(source) -> SourceArrays:
             geometry[0], geometry[1] = 0.5 * source["size"][0], 0.5 * source["size"][1]
         geometry[2] = source["z"]
         geometry[3] = source.get("focus_distance", 0.0)
-    return SourceArrays(kind, geometry, np.ascontiguousarray(energies), cdf)
-
-
-def start_point(source) -> tuple:
-    """A point (cm) where primaries start, for the source-inside-the-world check."""
-    if source["type"] == "point":
-        return tuple(source["position"])
-    return (0.0, 0.0, source["z"])
+    return SourceArrays(kind, PARTICLES[source["particle"]], geometry, np.ascontiguousarray(energies), cdf)
 
 
 def mean_energy(source) -> float:

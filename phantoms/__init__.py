@@ -70,6 +70,13 @@ def check_source(geometry: Geometry, source) -> None:
     if source.get("type") == "point":
         geometry.check_source_point(*source["position"], what="source.position")
         return
+    if source.get("type") == "volume":
+        b = source["box"]
+        for x in b[0:2]:
+            for y in b[2:4]:
+                for z in b[4:6]:
+                    geometry.check_source_point(x, y, z, what="source.box corner")
+        return
     z = source.get("z", 0.0)
     if source.get("shape", "circle") == "circle":
         r = source["radius"]

@@ -1,5 +1,12 @@
-"""Analysis of dose distributions: depth-dose beam-quality metrics and lateral-profile metrics."""
+"""Analysis of dose distributions: depth-dose and profile metrics, isodoses, measured data, gamma, comparisons."""
+from .compare import Check, Comparison, CurveComparison, Tolerances, compare
 from .depth_dose import Estimate, PDDMetrics, pdd_metrics
+from .gamma import GammaResult, gamma_index, parse_criteria
+from .isodose import DosePlane, Isodose, dose_plane, dose_scale, isodose_lines
+from .measured import MeasuredCurve, normalised, read_csv, read_mcc, read_measured, read_w2cad
 from .profiles import ProfileMetrics, profile_metrics
 
-__all__ = ["Estimate", "PDDMetrics", "pdd_metrics", "ProfileMetrics", "profile_metrics"]
+__all__ = ["Estimate", "PDDMetrics", "pdd_metrics", "ProfileMetrics", "profile_metrics",
+           "GammaResult", "gamma_index", "parse_criteria", "DosePlane", "Isodose", "dose_plane", "dose_scale",
+           "isodose_lines", "MeasuredCurve", "normalised", "read_csv", "read_mcc", "read_measured", "read_w2cad",
+           "Check", "Comparison", "CurveComparison", "Tolerances", "compare"]

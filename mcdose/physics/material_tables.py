@@ -118,21 +118,26 @@ def _build(material: Material, delta_threshold: float, brems_threshold: float) -
         "sigma_brems": bremsstrahlung.bremsstrahlung_cross_section(material, T, brems_threshold),
         "sigma_annihilation": annihilation.annihilation_cross_section(material, T),
         "density_effect": collision.density_effect(material, T),
-        "csda_range": _csda_range(T, s_col + s_rad),
+        "csda_range": range_integral(T, s_col + s_rad),
     })
     arrays.update({f"elastic_{k}": np.asarray(v, dtype=np.float64)
                    for k, v in elastic.elastic_table(material, T).items()})
     return {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in arrays.items()}
 
 
-def _csda_range(T: np.ndarray, s_total: np.ndarray) -> np.ndarray:
-    """CSDA range (g/cm²): integral of 1/S_total from 0 to T.
+def power_law_exponent(T: np.ndarray, s: np.ndarray) -> float:
+    """Exponent p of the power law S ~ T^-p through the first two grid points (the low-energy extrapolation)."""
+    return float(-np.log(s[1] / s[0]) / np.log(T[1] / T[0]))
+
+
+def range_integral(T: np.ndarray, s_total: np.ndarray) -> np.ndarray:
+    """CSDA range (g/cm²) on the grid T (MeV): integral of 1/S_total (S in MeV cm²/g) from 0 to T.
 
     Trapezoid in ln T on the table grid; below the first grid point S is
-    taken as a power law fitted to the first two points, integrated
-    analytically: R(T0) = T0 / ((1 + p) S(T0)) for S ~ T^-p.
+    taken as a power law fitted to the first two points (:func:`power_law_exponent`),
+    integrated analytically: R(T0) = T0 / ((1 + p) S(T0)) for S ~ T^-p.
     """
-    p = -np.log(s_total[1] / s_total[0]) / np.log(T[1] / T[0])
+    p = power_law_exponent(T, s_total)
     r0 = T[0] / ((1.0 + p) * s_total[0])
     f = T / s_total
     steps = 0.5 * (f[1:] + f[:-1]) * np.diff(np.log(T))
@@ -212,9 +217,9 @@ def tables(material, delta_threshold: float = 0.010, brems_threshold: float = 0.
     production thresholds that the restricted quantities refer to.
     """
     m = get_material(material)
-    for name, value in (("delta_threshold", delta_threshold), ("brems_threshold", brems_threshold)):
-        if not (E_MIN <= value <= 1.0):
-            raise InputError(f"physics.{name}: {value!r} is not allowed: MeV, must be >= {E_MIN:g} and <= 1")
+    for name, value, top in (("delta_threshold", delta_threshold, 1.0), ("brems_threshold", brems_threshold, E_MAX)):
+        if not (E_MIN <= value <= top):
+            raise InputError(f"physics.{name}: {value!r} is not allowed: MeV, must be >= {E_MIN:g} and <= {top:g}")
     version = physics_digest()
     key = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', m.name)}-{m.key()}-d{delta_threshold:.6g}-b{brems_threshold:.6g}-{version}"
     if key in _MEMORY:

@@ -16,7 +16,9 @@ E_JOINT, so the step there is zero by construction:
   J. Phys. Chem. Ref. Data 4 (1975) 471, eq. 2); S -> Z makes it Z x KN;
 * coherent: integral of Thomson x F(x, Z)² over angle (ibid., eq. 1), which
   falls as E^-2 at high energy;
-* photoelectric: the Sauter K-shell energy dependence (see photon_highenergy);
+* photoelectric: the Sauter K-shell energy dependence (see photon_highenergy). Known defect: this Born
+  shape falls too slowly; against XCOM's photoeffect it is +25 / +61 / +82 % high for Pb at 2 / 5 / 10 MeV
+  (Cu +7 / +18 / +23 %), which makes the Pb total +2.0-2.4 % high at 2-4 MeV;
 * pair: xraylib has no pair data, the analytic Born Bethe–Heitler model with
   screening, nuclear plus triplet (photon_highenergy.pair_total) serves the
   whole range; zero below 2 mc².

@@ -61,12 +61,14 @@ def test_water_20_MeV():
     assert total(WATER, 20.0)[0] == pytest.approx(0.01813, rel=0.02)
 
 
-@pytest.mark.parametrize("Z,ref", [(82, 0.04972), (79, 0.04868)])
+# Au 10 MeV: XCOM 0.04926 (data file below; 0.04868 used before had no source)
+@pytest.mark.parametrize("Z,ref", [(82, 0.04972), (79, 0.04926)])
 def test_high_z_10_MeV(Z, ref):
     assert total(element(Z), 10.0)[0] == pytest.approx(ref, rel=0.02)
 
 
-_PB_OVER = "pair DCS integral (PENELOPE F_0 fit) plus the Sauter photo continuation: Pb +2.0 / +2.4 / +2.3 % at 2 / 3 / 4 MeV"
+_PB_OVER = ("the photoelectric continuation above E_JOINT (Sauter K-shell shape) is +25 / +41 / +52 % over XCOM "
+            "at 2 / 3 / 4 MeV; total Pb +2.0 / +2.4 / +2.3 %")
 
 
 # XCOM lead totals (with coherent), cm²/g: the pair region from threshold to 20 MeV
@@ -77,6 +79,60 @@ _PB_OVER = "pair DCS integral (PENELOPE F_0 fit) plus the Sauter photo continuat
                                    (5.0, 0.04272), (6.0, 0.04391), (8.0, 0.04675), (15.0, 0.05658), (20.0, 0.06206)])
 def test_lead_pair_region_vs_xcom(E, ref):
     assert total(element(82), E)[0] == pytest.approx(ref, rel=0.02)
+
+
+# XCOM (NIST SRD 8, Berger & Hubbell) element data files MDATX3.029/.074/.079/.082, partial cross sections in
+# barn/atom converted with N_A / A (A from the same file): total with coherent, photoelectric, pair (nuclear +
+# electron field), incoherent, cm²/g. The Pb totals equal the NIST tables used above.
+XCOM = {  # Z: {E_MeV: (total, photoelectric, pair, incoherent)}
+    29: {1.0: (0.05901, 5.143e-4, 0.0, 0.05797), 2.0: (0.04205, 1.464e-4, 1.511e-3, 0.04026),
+         3.0: (0.03599, 7.922e-5, 4.170e-3, 0.03168), 5.0: (0.03177, 3.978e-5, 8.877e-3, 0.02283),
+         10.0: (0.03103, 1.725e-5, 0.01695, 0.01405)},
+    74: {1.0: (0.06618, 0.01283, 0.0, 0.05087), 2.0: (0.04433, 3.574e-3, 4.684e-3, 0.03544),
+         3.0: (0.04075, 1.875e-3, 0.01068, 0.02791), 5.0: (0.04103, 9.044e-4, 0.01991, 0.02012),
+         10.0: (0.04747, 3.747e-4, 0.03467, 0.01240)},
+    79: {1.0: (0.06953, 0.01609, 0.0, 0.05063), 2.0: (0.04570, 4.476e-3, 5.192e-3, 0.03531),
+         3.0: (0.04202, 2.343e-3, 0.01154, 0.02781), 5.0: (0.04239, 1.126e-3, 0.02110, 0.02005),
+         10.0: (0.04926, 4.650e-4, 0.03642, 0.01235)},
+    82: {1.0: (0.07102, 0.01810, 0.0, 0.04993), 2.0: (0.04607, 5.034e-3, 5.450e-3, 0.03482),
+         3.0: (0.04234, 2.631e-3, 0.01193, 0.02744), 5.0: (0.04272, 1.263e-3, 0.02155, 0.01978),
+         10.0: (0.04972, 5.203e-4, 0.03698, 0.01219)},
+}
+XCOM_CASES = [(Z, E) for Z in (29, 74, 79) for E in (1.0, 2.0, 3.0, 5.0, 10.0)]
+
+
+@pytest.mark.parametrize("Z,E", XCOM_CASES)
+def test_cu_w_au_vs_xcom(Z, E):
+    """Total mu/rho (with coherent) against XCOM, 2 % (the brief's target). Au passes with +1.5 / +1.9 % at 2 / 3 MeV
+    only because pair (-5 % at 2 MeV) and photoelectric (+23 / +38 %) errors partly cancel; see the xfail below."""
+    assert total(element(Z), E)[0] == pytest.approx(XCOM[Z][E][0], rel=0.02)
+
+
+@pytest.mark.parametrize("Z", [29, 74, 79, 82])
+def test_incoherent_vs_xcom(Z):
+    """KN x S(x) (Hubbell et al. 1975 S, as XCOM) against XCOM's incoherent, 1-10 MeV: 1 % (quadrature, S tabulation)."""
+    E = np.array(sorted(XCOM[Z]))
+    got = photon.photon_cross_sections(element(Z), E)["incoherent"]
+    assert got == pytest.approx([XCOM[Z][e][3] for e in E], rel=0.01)
+
+
+@pytest.mark.parametrize("Z", [29, 74, 79, 82])
+def test_pair_vs_xcom_above_3_MeV(Z):
+    """Pair (nuclear + triplet) against XCOM at 3, 5, 10 MeV: 3.5 % (PENELOPE's F_0 fit reproduces the
+    Hubbell-Gimm-Øverbø totals to a few %; measured worst case Cu +2.7 % at 3 MeV)."""
+    E = np.array([3.0, 5.0, 10.0])
+    got = photon.photon_cross_sections(element(Z), E)["pair"]
+    assert got == pytest.approx([XCOM[Z][e][2] for e in E], rel=0.035)
+
+
+@pytest.mark.xfail(strict=True, reason="photoelectric continuation above E_JOINT = Sauter K-shell shape (Born): Pb +25/+61/+82 %, "
+                                       "Au +23/+57/+77 %, W +21/+51/+69 %, Cu +7/+18/+23 % at 2/5/10 MeV vs XCOM")
+@pytest.mark.parametrize("Z", [29, 74, 79, 82])
+def test_photoelectric_continuation_vs_xcom(Z):
+    """XCOM's photoeffect above 1.5 MeV (Hubbell's semi-empirical bridge to Pratt's high-energy limit), 2-10 MeV: 10 %."""
+    E = np.array([2.0, 5.0, 10.0])
+    got = photon.photon_cross_sections(element(Z), E)["photoelectric"]
+    assert got == pytest.approx([XCOM[Z][e][1] for e in E], rel=0.10)
 
 
 # XCOM water totals, cm²/g (NISTIR 5632)

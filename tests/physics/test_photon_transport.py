@@ -13,7 +13,8 @@ import mcdose
 from mcdose.geometry import Cell, Geometry, box, cylinder, zplane
 from mcdose.materials import get
 from mcdose.physics import tables
-from mcdose.problem import PhotonProblem
+from mcdose.config import physics_section
+from mcdose.problem import TransportProblem
 from mcdose.results import Grid
 
 DETECTOR_Z = 200.0   # cm: a thin water disk far behind the slab (narrow-beam geometry)
@@ -33,7 +34,7 @@ def _detector_signal(material, thickness, energy, n, seed):
     geometry, grid = _transmission_problem(material, thickness)
     source = {"type": "beam", "particle": "photon", "energy": energy, "shape": "circle", "radius": 1e-4,
               "z": -0.5}
-    problem = PhotonProblem(geometry, grid, get, source, 0.001, "tracklength")
+    problem = TransportProblem(geometry, grid, get, source, physics_section(photon_cutoff=0.001), "tracklength")
     tally = problem.transport_batch(seed, 0, n, 0)
     return tally.edep.sum(), tally
 

@@ -93,3 +93,51 @@ def test_pdd_prints_and_writes_csv(tmp_path, capsys):
     assert "depth_cm" in out and "metrics: not available" in out
     rows = np.loadtxt(tmp_path / "pdd.csv", delimiter=",", skiprows=1)
     np.testing.assert_allclose(rows[:, 1], [3e-12, 2e-12, 1e-12])
+
+
+def _electron_like_result(path):
+    import numpy as np
+    from scipy.stats import norm
+
+    from mcdose.results import Grid, Result
+    grid = Grid("cylindrical", {"r_edges": np.arange(0, 8.0001, 0.2), "z_edges": np.arange(0, 6.0001, 0.1)})
+    rc, zc = grid.centers("r_edges"), grid.centers("z_edges")
+    pdd = (1 - 0.25 * np.exp(-zc / 0.5)) * norm.cdf((2.7 - zc) / 0.45) + 0.02
+    dose = 1e-12 * norm.cdf((5.0 - rc) / 0.4)[:, None] * pdd[None, :]
+    Result(dose, np.full(dose.shape, 0.01), dose, grid, ("water",)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind, extra", [("pdd", []), ("profile", ["--depth", "1.0"]),
+                                         ("isodose", ["--levels", "90,50,10"]),
+                                         ("isodose", ["--prescription", "10", "--prescription-isodose", "90"])])
+def test_plot_result_kinds(tmp_path, capsys, kind, extra):
+    h5 = _electron_like_result(tmp_path / "r.h5")
+    out = tmp_path / f"{kind}.png"
+    assert main(["plot", str(h5), "--kind", kind, "-o", str(out), *extra]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "wrote" in capsys.readouterr().out
+
+
+def test_plot_isodose_over_geometry_outline(tmp_path):
+    h5 = _electron_like_result(tmp_path / "r.h5")
+    out = tmp_path / "iso.png"
+    assert main(["plot", str(h5), "--kind", "isodose", "-o", str(out),
+                 "--config", str(ROOT / "examples" / "water_9MeV.toml")]) == 0
+    assert out.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("args, match", [
+    (["{h5}", "--kind", "geometry"], "needs a configuration file"),
+    (["{toml}", "--kind", "pdd"], "needs a result file"),
+    (["{h5}", "--kind", "pdd", "--depth", "1"], "--depth applies to --kind profile"),
+    (["{h5}", "--kind", "profile"], "needs --depth"),
+    (["{h5}", "--kind", "isodose", "--plane", "z", "--position", "1"], "r-z plane"),
+    (["{h5}", "--kind", "isodose", "--levels", "90,x"], "--levels"),
+])
+def test_plot_wrong_combinations_exit_2(tmp_path, capsys, args, match):
+    h5 = _electron_like_result(tmp_path / "r.h5")
+    toml = ROOT / "examples" / "water_9MeV.toml"
+    argv = ["plot"] + [a.format(h5=h5, toml=toml) for a in args] + ["-o", str(tmp_path / "f.png")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and match in err

@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from mcdose.geometry import Cell, Geometry, box
 from mcdose.kernels._jit import jit
+from mcdose.kernels.geometry import max_density
 from mcdose.kernels.rng import stream_init
 from mcdose.kernels.source import sample_primary
 from mcdose.sources import mean_energy, source_arrays
@@ -11,17 +13,24 @@ from mcdose.sources import mean_energy, source_arrays
 ALPHA = 1e-4   # false-alarm probability of each chi-square check
 
 
+# two slabs of densities 1 and 3 g/cm3 (volume sources sample per unit mass)
+SLABS = Geometry([Cell("light", box(-10, 10, -10, 10, 0, 1), "water", 1.0),
+                  Cell("dense", box(-10, 10, -10, 10, 1, 2), "water", 3.0)],
+                 [[-20, 20], [-20, 20], [-10, 10]], name="two slabs").compile()
+
+
 @jit
-def _draw(src, n, out):
+def _draw(src, geo, n, out):
     state = np.empty(4, dtype=np.uint64)
+    rho_max = max_density(geo)
     for h in range(n):
         stream_init(state, 9, 0, h)
-        out[h] = sample_primary(src, state)
+        out[h] = sample_primary(src, geo, rho_max, state)
 
 
 def draw(section, n=200_000):
     out = np.empty((n, 7))
-    _draw(source_arrays(section), n, out)
+    _draw(source_arrays({"particle": "photon", **section}), SLABS, n, out)
     return out
 
 
@@ -61,3 +70,16 @@ def test_divergent_rectangular_beam_points_back_to_the_focus():
     np.testing.assert_allclose(u / w, x / 100.0, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(v / w, y / 100.0, rtol=1e-12, atol=1e-15)
     assert stats.chisquare(np.histogram(x, np.linspace(-2, 2, 21))[0], np.full(20, x.size / 20)).pvalue > ALPHA
+
+
+def test_volume_source_uniform_per_unit_mass_and_isotropic():
+    """Points in a box spanning vacuum, a 1 g/cm3 and a 3 g/cm3 slab: none in vacuum, the slabs
+    in the ratio of their masses (1 : 3), uniform within each, directions isotropic."""
+    out = draw({"type": "volume", "box": (-5.0, 5.0, -5.0, 5.0, -1.0, 2.0), "energy": 1.0})
+    z = out[:, 2]
+    assert np.all((z >= 0.0) & (z <= 2.0)) and np.all(np.abs(out[:, :2]) <= 5.0)
+    counts = np.histogram(z, np.linspace(0.0, 2.0, 11))[0]
+    expected = out.shape[0] * np.repeat([0.25 / 5, 0.75 / 5], 5)
+    assert stats.chisquare(counts, expected).pvalue > ALPHA
+    w = out[:, 5]
+    assert stats.chisquare(np.histogram(w, np.linspace(-1, 1, 21))[0], np.full(20, w.size / 20)).pvalue > ALPHA

@@ -1,0 +1,281 @@
+"""Electron beams E6/E9 against EGSnrc (DOSRZnrc): reference curves, configuration, comparison, benchmark.
+
+The problem (benchmarks/reference/README.md): monoenergetic 6 or 9 MeV electrons in a parallel beam
+along +z, uniform over a disc of radius 5 cm on the surface z = 0 of a water cylinder (r 15 cm,
+length 10 cm, vacuum around); dose in 0.1 cm slabs and annuli with outer radii 1, 2, 3, 4, 5, 6,
+8, 15 cm. EGSnrc scores Gy cm^2 (per unit fluence); dividing by the beam area pi (4.999 cm)^2 gives
+Gy per incident electron, the unit of mcdose results. All depths and radii in cm, energies in MeV.
+
+Acceptance (issue 6), each judged with tolerance = stated allowance + K_SIGMA combined 1-sigma of
+both Monte Carlo results (the allowance is the systematic part: cross sections, condensed-history
+algorithm, EGSnrc's spin effects being off):
+  on axis (r < 1 cm): |D - D_ref| <= 2 % of the reference Dmax at every depth up to R50;
+  absolute dose per electron at dmax (parabola-fitted Dmax) within 2 %;
+  R90, R80, R50, Rp within 0.1 cm; bremsstrahlung tail within 10 %;
+  annuli 4-5 and 5-6 cm: |D - D_ref| <= 3 % of the on-axis reference Dmax at every depth up to Rp;
+  energy conservation: emitted = deposited + escaped + lost, emitted = beam energy, the mesh total
+  equals the deposited energy (the mesh covers the whole phantom), no lost particles.
+Doses are compared absolutely (Gy per electron), not each normalised to its own maximum.
+
+Benchmark: python -m benchmarks.egsnrc_electrons [--histories N] [--cases E9 E6]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mcdose.analysis import pdd_metrics
+from mcdose.errors import InputError
+
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+BEAM_RADIUS_CM = 4.999          # the radius of EGSnrc's fluence normalisation (README: divide by pi 4.999^2)
+R_EDGES_CM = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 15.0)
+PHANTOM_RADIUS_CM, PHANTOM_LENGTH_CM, SLAB_CM = 15.0, 10.0, 0.1
+CUTOFF_MEV = 0.010              # EGSnrc ECUT 0.521 MeV total / AE / AP / PCUT: 10 keV kinetic for all four
+K_SIGMA = 3.0
+ON_AXIS_ALLOWANCE = 0.02        # of the reference Dmax
+ABSOLUTE_ALLOWANCE = 0.02       # relative, at dmax
+RANGE_ALLOWANCE_CM = 0.1
+TAIL_ALLOWANCE = 0.10           # relative
+TAIL_START_BEYOND_RP_CM = 1.0   # tail = mean on-axis dose from Rp_ref + 1 cm to the deepest scored slab
+OFF_AXIS_ALLOWANCE = 0.03       # of the on-axis reference Dmax
+OFF_AXIS_ANNULI = (4, 5)        # indices of the 4-5 and 5-6 cm annuli
+ENERGY_RTOL = 1e-9              # counters are fixed point (2^-36 MeV units): exact up to rounding
+MESH_RTOL = 1e-6                # mesh total vs deposited counter (float sums over bins)
+
+
+@dataclass(frozen=True)
+class Case:
+    """energy_mev: beam kinetic energy; voxel_z_cm: EGSnrc's reference voxel (r < 1 cm) for 1/(s^2 T);
+    ci_histories: about 60-120 s on one core at EGSnrc's cost per history (190 / 286 us for E6 / E9);
+    slow_histories: twice EGSnrc's, so that mcdose's uncertainty is 1/sqrt(2) of the reference's."""
+
+    energy_mev: float
+    voxel_z_cm: tuple
+    ci_histories: int
+    slow_histories: int
+
+
+CASES = {"E6": Case(6.0, (1.4, 1.5), 400_000, 4_000_000), "E9": Case(9.0, (2.1, 2.2), 300_000, 3_600_000)}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """EGSnrc curves: dose[i_r, i_z] in Gy per incident electron and its relative 1-sigma, on
+    r_edges (cm) x z_edges (cm, the scored slabs only); histories and CPU seconds of the run."""
+
+    case: str
+    r_edges: np.ndarray
+    z_edges: np.ndarray
+    dose: np.ndarray
+    rel_unc: np.ndarray
+    histories: int
+    cpu_s: float
+
+    @property
+    def z_centers(self) -> np.ndarray:
+        return 0.5 * (self.z_edges[1:] + self.z_edges[:-1])
+
+    def voxel(self) -> int:
+        """Depth index of the reference voxel of the efficiency."""
+        return int(np.argmin(np.abs(self.z_edges[:-1] - CASES[self.case].voxel_z_cm[0])))
+
+    @property
+    def efficiency(self) -> float:
+        """EGSnrc's 1/(s^2 T) on one core, 1/s (s in the reference voxel, T in CPU seconds)."""
+        s = self.rel_unc[0, self.voxel()]
+        return 1.0 / (s * s * self.cpu_s)
+
+
+def reference(case: str) -> Reference:
+    """The EGSnrc curves of `case` ("E6" or "E9") from benchmarks/reference/<case>.csv."""
+    _case(case)
+    path = REFERENCE_DIR / f"{case}.csv"
+    lines = path.read_text().splitlines()
+    header = " ".join(line for line in lines if line.startswith("#"))
+    histories = int(re.search(r"histories=(\d+)", header).group(1))
+    cpu_s = float(re.search(r"CPU_s=([\d.]+)", header).group(1))
+    rows = [r for r in csv.DictReader(line for line in lines if not line.startswith("#"))
+            if r["D_r0-1_Gycm2"]]                        # the last slab was not scored
+    bins = [tuple(float(x) for x in m.groups())
+            for m in (re.fullmatch(r"D_r([\d.]+)-([\d.]+)_Gycm2", k) for k in rows[0]) if m]
+    r_edges = np.array([bins[0][0]] + [hi for _, hi in bins])
+    z_edges = np.array([float(rows[0]["depth_cm_lo"])] + [float(r["depth_cm_hi"]) for r in rows])
+    name = [f"r{lo:g}-{hi:g}" for lo, hi in bins]
+    dose = np.array([[float(r[f"D_{n}_Gycm2"]) for r in rows] for n in name]) / (np.pi * BEAM_RADIUS_CM ** 2)
+    unc = np.array([[float(r[f"relunc_{n}"]) for r in rows] for n in name])
+    return Reference(case, r_edges, z_edges, dose, unc, histories, cpu_s)
+
+
+def _case(case: str) -> Case:
+    if case not in CASES:
+        raise InputError(f"case {case!r} is not allowed: one of {', '.join(CASES)}")
+    return CASES[case]
+
+
+def config(case: str, histories: int = 200_000, batches: int = 20, threads: int = 0, seed: int = 2024) -> dict:
+    """The mcdose configuration of `case`: EGSnrc's geometry, beam, scoring mesh and 10 keV cut-offs."""
+    return {
+        "run": {"histories": histories, "batches": batches, "threads": threads, "seed": seed},
+        "source": {"type": "beam", "particle": "electron", "energy": _case(case).energy_mev,
+                   "shape": "circle", "radius": BEAM_RADIUS_CM, "z": 0.0},
+        "phantom": {"type": "cylinder", "material": "water", "radius": PHANTOM_RADIUS_CM,
+                    "length": PHANTOM_LENGTH_CM},
+        "scoring": {"mesh": "cylindrical", "r_edges": list(R_EDGES_CM),
+                    "z_edges": {"min": 0.0, "max": PHANTOM_LENGTH_CM, "step": SLAB_CM}},
+        "physics": {"electron_cutoff": CUTOFF_MEV, "photon_cutoff": CUTOFF_MEV,
+                    "delta_threshold": CUTOFF_MEV, "brems_threshold": CUTOFF_MEV},
+    }
+
+
+@dataclass(frozen=True)
+class Check:
+    """One acceptance criterion: |value| <= tolerance = allowance + K_SIGMA * sigma.
+
+    For a criterion over many depths the row shown is the depth with the least margin; `where` names it.
+    """
+
+    name: str
+    value: float
+    sigma: float
+    allowance: float
+    unit: str
+    passes: bool
+    where: str = ""
+
+    @property
+    def tolerance(self) -> float:
+        return self.allowance + K_SIGMA * self.sigma
+
+
+@dataclass(frozen=True)
+class Comparison:
+    case: str
+    checks: tuple
+
+    @property
+    def passes(self) -> bool:
+        return all(c.passes for c in self.checks)
+
+    def __getitem__(self, name: str) -> Check:
+        return next(c for c in self.checks if c.name == name)
+
+    def failures(self) -> list:
+        return [c.name for c in self.checks if not c.passes]
+
+    def table(self) -> str:
+        lines = [f"{self.case} vs EGSnrc: tolerance = allowance + {K_SIGMA:g} sigma (both MC uncertainties)",
+                 f"{'criterion':<26}{'difference':>12}{'1 sigma':>10}{'allowance':>11}{'tolerance':>11}"
+                 f"  {'unit':<10}{'verdict':<6} where"]
+        for c in self.checks:
+            lines.append(f"{c.name:<26}{c.value:>12.4g}{c.sigma:>10.3g}{c.allowance:>11.3g}{c.tolerance:>11.3g}"
+                         f"  {c.unit:<10}{'pass' if c.passes else 'FAIL':<6} {c.where}")
+        return "\n".join(lines)
+
+    __str__ = table
+
+
+def compare(result, case: str) -> Comparison:
+    """Every issue-6 acceptance criterion of an mcdose `result` (a cylindrical Result of `config(case)`)."""
+    ref = reference(case)
+    dose, sigma = _aligned(result, ref)
+    ref_sigma = ref.dose * ref.rel_unc
+    z = ref.z_centers
+    ours, theirs = pdd_metrics(z, dose[0], sigma[0]), pdd_metrics(z, ref.dose[0], ref_sigma[0])
+    d_max = theirs.d_max.value
+    checks = [_profile("on-axis dose (<= R50)", z, dose[0], sigma[0], ref.dose[0], ref_sigma[0], d_max,
+                       z <= theirs.r50_cm.value, ON_AXIS_ALLOWANCE)]
+    ratio = ours.d_max.value / d_max
+    checks.append(_check("absolute Dmax", ratio - 1.0,
+                         ratio * np.hypot(ours.d_max.sigma / ours.d_max.value, theirs.d_max.sigma / d_max),
+                         ABSOLUTE_ALLOWANCE, "relative", f"dmax {ours.dmax_cm.value:.2f} cm"))
+    for label in ("r90", "r80", "r50", "rp"):
+        a, b = getattr(ours, f"{label}_cm"), getattr(theirs, f"{label}_cm")
+        checks.append(_check(label.upper(), a.value - b.value, np.hypot(a.sigma, b.sigma), RANGE_ALLOWANCE_CM,
+                             "cm", f"ref {b.value:.3f} cm"))
+    checks.append(_tail(z, dose[0], sigma[0], ref.dose[0], ref_sigma[0], theirs.rp_cm.value))
+    for i in OFF_AXIS_ANNULI:
+        checks.append(_profile(f"annulus {ref.r_edges[i]:g}-{ref.r_edges[i + 1]:g} cm (<= Rp)", z, dose[i], sigma[i],
+                               ref.dose[i], ref_sigma[i], d_max, z <= theirs.rp_cm.value, OFF_AXIS_ALLOWANCE))
+    checks.extend(_energy(result, _case(case).energy_mev))
+    return Comparison(case, tuple(checks))
+
+
+def _aligned(result, ref: Reference):
+    """mcdose dose and absolute 1-sigma on the reference's bins (Gy per electron), or InputError."""
+    g = result.grid
+    if g.kind != "cylindrical" or not np.allclose(g.edges["r_edges"], ref.r_edges):
+        raise InputError(f"result grid: needs a cylindrical mesh with r_edges {list(ref.r_edges)} cm")
+    z = g.edges["z_edges"]
+    n = ref.z_edges.size - 1
+    if z.size < n + 1 or not np.allclose(z[:n + 1], ref.z_edges, atol=1e-9):
+        raise InputError(f"result grid: z_edges must start with the reference slabs "
+                         f"{ref.z_edges[0]:g}..{ref.z_edges[-1]:g} cm step {SLAB_CM:g}")
+    dose = result.dose[:, :n]
+    return dose, dose * result.uncertainty[:, :n]
+
+
+def _check(name, value, sigma, allowance, unit, where="") -> Check:
+    return Check(name, float(value), float(sigma), allowance, unit,
+                 bool(abs(value) <= allowance + K_SIGMA * sigma), where)
+
+
+def _profile(name, z, dose, sigma, ref, ref_sigma, d_max, depths, allowance) -> Check:
+    """Dose differences / reference Dmax at the selected depths; the shown row is the least-margin depth."""
+    diff = (dose - ref)[depths] / d_max
+    s = np.hypot(sigma, ref_sigma)[depths] / d_max
+    worst = int(np.argmax(np.abs(diff) - K_SIGMA * s))
+    failed = int(np.sum(np.abs(diff) > allowance + K_SIGMA * s))
+    where = f"z {z[depths][worst]:.2f} cm; {failed}/{diff.size} depths fail"
+    return Check(name, float(diff[worst]), float(s[worst]), allowance, "of Dmax", failed == 0, where)
+
+
+def _tail(z, dose, sigma, ref, ref_sigma, rp_ref) -> Check:
+    """Mean on-axis dose beyond Rp_ref + TAIL_START_BEYOND_RP_CM (bremsstrahlung only), relative difference."""
+    deep = z >= rp_ref + TAIL_START_BEYOND_RP_CM
+    n = deep.sum()
+    a, b = dose[deep].mean(), ref[deep].mean()
+    sa, sb = np.sqrt(np.sum(sigma[deep] ** 2)) / n, np.sqrt(np.sum(ref_sigma[deep] ** 2)) / n
+    ratio = a / b
+    return _check("bremsstrahlung tail", ratio - 1.0, ratio * np.hypot(sa / a, sb / b), TAIL_ALLOWANCE, "relative",
+                  f"z {z[deep][0] - SLAB_CM / 2:.1f}-{z[deep][-1] + SLAB_CM / 2:.1f} cm")
+
+
+def _energy(result, energy_mev: float) -> list:
+    """Energy balance from the result's counters (MeV per source particle); exact checks, sigma 0."""
+    md = result.metadata
+    emitted, deposited = md["energy_emitted_MeV_per_particle"], md["energy_deposited_MeV_per_particle"]
+    out = md["energy_escaped_MeV_per_particle"] + md["energy_lost_MeV_per_particle"]
+    mesh = float(np.sum(result.energy_deposited))
+    return [_check("energy emitted = E0", emitted / energy_mev - 1.0, 0.0, ENERGY_RTOL, "relative"),
+            _check("energy balance", (deposited + out) / emitted - 1.0, 0.0, ENERGY_RTOL, "relative",
+                   "deposited + escaped + lost"),
+            _check("mesh total = deposited", mesh / deposited - 1.0, 0.0, MESH_RTOL, "relative"),
+            _check("lost particles", md["lost_particles"], 0.0, 0.0, "count")]
+
+
+def main(argv=None) -> None:
+    from ._timing import print_table, timed_run
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.egsnrc_electrons", description=__doc__.split("\n")[0])
+    parser.add_argument("--histories", type=int, default=200_000, help="histories per run (default 2e5)")
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=["E9"], help="default: E9")
+    args = parser.parse_args(argv)
+    for case in args.cases:
+        ref = reference(case)
+        voxel = (0, ref.voxel())
+        rows = [timed_run(config(case, args.histories), config(case, 2_000, batches=2), voxel, threads)
+                for threads in (1, 2)]
+        lo, hi = CASES[case].voxel_z_cm
+        print(f"{case}: {CASES[case].energy_mev:g} MeV electrons, 5 cm parallel beam on water; "
+              f"reference voxel r < 1 cm, z {lo:g}-{hi:g} cm")
+        print_table([t for t, _ in rows], ref.efficiency)
+        print(compare(rows[0][1], case).table())
+
+
+if __name__ == "__main__":
+    main()

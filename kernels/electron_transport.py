@@ -1,0 +1,244 @@
+"""Electron and positron condensed-history transport (Numba): class II, random-hinge steps.
+
+One charged particle is followed from its start to the electron cut-off, annihilation or
+escape (Berger's class II scheme, M. J. Berger, Methods Comput. Phys. 1 (1963) 135, as in
+EGSnrc and PENELOPE):
+
+* Continuous energy loss with the restricted stopping power below the delta-ray and
+  bremsstrahlung thresholds, applied through the restricted range table (the energy after a
+  path s is the exact inverse of the tabulated range, so the CSDA range is reproduced); no
+  sub-threshold straggling (as EGSnrc).
+* Discrete Moller (e-) / Bhabha (e+) delta rays, bremsstrahlung photons and positron
+  annihilation in flight, sampled with a majorant cross section: the distance to the next
+  event is drawn against sigma_max, valid over every energy a step can reach; at the end of
+  such a step the event is real with probability sigma(E)/sigma_max (fictitious otherwise).
+  Positrons annihilate at rest below the cut-off (two 511 keV photons).
+* Multiple elastic scattering: the Goudsmit-Saunderson distribution of screened Rutherford
+  scattering (Moliere screening) for the whole step, evaluated at the step's mid-point energy,
+  applied at a random hinge: the particle flies tau = xi s along its direction, is deflected,
+  and flies the remaining s - tau (J. M. Fernandez-Varea, R. Mayol, J. Baro, F. Salvat, NIM B
+  73 (1993) 447; PENELOPE-2018 manual, NEA/MBDAV/R(2019)1, sec. 4.3). Chosen over PRESTA-II
+  because it needs no path-length or lateral-displacement model: the hinge position, uniform
+  on the step, reproduces the first moments <z> and <x^2 + y^2> of the exact spatial
+  distribution to second order in the step (ibid.), and it makes boundary crossing exact: a
+  segment that meets a surface stops there, energy loss is charged for the distance actually
+  flown, and a new step starts in the next region with its own data (PENELOPE's algorithm).
+  Being exact at every interface, it passes the Fano test without a skin depth.
+* Step control: at most ``max_step_loss`` of the energy lost per step, a first GS moment
+  lambda G1 (= s / transport mean free path) of at most ``max_step_q1``, the distance to the
+  next discrete event and to the cut-off; geometry boundaries end segments as above.
+* Range rejection (``settings.range_rejection``): a particle whose residual range (restricted,
+  so longer than its CSDA range) is shorter than the isotropic safety distance to both its
+  geometry region's boundary and its mesh bin's walls deposits its energy on the spot: every
+  dose it could give stays in that bin. What is lost is the bremsstrahlung it would still emit
+  (radiative yield below 0.1 % under 200 keV in water; it is deposited instead), as with
+  EGSnrc's range rejection (PIRS-701, ESAVE).
+* Scoring: the energy lost along each straight segment is split between the mesh bins the
+  segment crosses in proportion to the length in each (DESIGN.md section 4: a step never
+  smears energy across voxels).
+
+Energy balance: a positron counts as T + 2 mc² (kinetic plus the annihilation energy it
+carries), so emitted + created = deposited + escaped holds to the fixed-point quantum.
+"""
+import math
+
+from ._jit import jit
+from .electron_interactions import (delta_cosines, discrete_sigma, energy_at, grid_t, interval, range_of, range_t,
+                                    sample_annihilation, sample_bhabha, sample_brems_cos, sample_brems_energy,
+                                    sample_moller, sample_msc_mu, select_discrete, t_of_range)
+from .geometry import cross, distance_to_boundary, medium, safety
+from .mesh import mesh_safety, trace_mesh
+from .photon_interactions import _at, isotropic_direction, rotate
+from .rng import uniform
+from .tally import (DEPOSITED, ELECTRON, LOST_COUNT, LOST_ENERGY, MEC2, PHOTON, POSITRON, deposit, escape, push,
+                    units)
+
+MAX_STEPS = 1_000_000         # steps of one charged particle before it is declared lost
+DELTA, BREMS, ANNIHILATION = 0, 1, 2
+_NONE, _DISCRETE, _CUTOFF = 0, 1, 2
+
+
+@jit
+def _segment(mesh, tally, counters, x, y, z, u, v, w, length, de, analog, seg_len, seg_idx):
+    """Deposit de MeV lost along a straight segment: split over the mesh bins by length."""
+    if de <= 0.0:
+        return
+    if not analog or length <= 0.0:
+        deposit(mesh, tally, counters, x, y, z, de, analog)
+        return
+    counters[DEPOSITED] += units(de)
+    n = trace_mesh(mesh, x, y, z, u, v, w, length, seg_len, seg_idx)
+    per_cm = de / length
+    for k in range(n):
+        if seg_idx[k] >= 0:
+            tally[seg_idx[k]] += units(per_cm * seg_len[k])
+
+
+@jit
+def _trapped(geo, mesh, mat, rho, cell, voxel, x, y, z, range_g):
+    """Range rejection test: True if a residual range range_g (g/cm2) is shorter than the safety
+    distance to the region's boundary and to the mesh bin's walls."""
+    r = range_g / rho
+    return r < mesh_safety(mesh, x, y, z) and r < safety(geo, cell, voxel, x, y, z)
+
+
+@jit
+def _energy_left(edata, mat, p, target, j):
+    """Kinetic energy (MeV) whose range is ``target`` g/cm2 (0 at or below 0); j: an interval nearby."""
+    if target <= 0.0:
+        return 0.0
+    return energy_at(edata, t_of_range(edata, mat, p, target, j))
+
+
+@jit
+def _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, u, v, w, e, kind,
+               settings):
+    """A delta ray (ELECTRON) or bremsstrahlung photon (PHOTON): onto the stack, or deposited on
+    the spot below its cut-off or when range rejection traps it. Returns the new stack size (-1: full)."""
+    cut = settings.photon_cutoff if kind == PHOTON else settings.electron_cutoff
+    if e > cut and not (kind == ELECTRON and settings.range_rejection
+                        and _trapped(geo, mesh, mat, rho, cell, voxel, x, y, z, range_of(edata, mat, 0, e))):
+        return push(stack, n, x, y, z, u, v, w, e, kind)
+    deposit(mesh, tally, counters, x, y, z, e, settings.analog)
+    return n
+
+
+@jit
+def _lost(counters, n_stack, e, kind):
+    """A particle stuck on a surface or out of steps: its energy goes to the 'lost' counters."""
+    counters[LOST_ENERGY] += units(e + 2.0 * MEC2 if kind == POSITRON else e)
+    counters[LOST_COUNT] += 1
+    return n_stack
+
+
+@jit
+def _annihilate_at_rest(stack, n, x, y, z, state):
+    au, av, aw = isotropic_direction(state)
+    n = push(stack, n, x, y, z, au, av, aw, MEC2, PHOTON)
+    return push(stack, n, x, y, z, -au, -av, -aw, MEC2, PHOTON)
+
+
+@jit
+def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_stack, tally, counters,
+                   settings, seg_len, seg_idx):
+    """Transport one electron (kind ELECTRON) or positron (POSITRON) of kinetic energy e (MeV)
+    from (x, y, z) along (u, v, w); returns the new stack size (-1: stack full)."""
+    p = 0 if kind == ELECTRON else 1
+    ecut = settings.electron_cutoff
+    msc = settings.multiple_scattering
+    analog = settings.analog
+    cell, voxel = cross(geo, x, y, z, u, v, w)
+    n_left = -math.log(uniform(state))       # mean free paths (of sigma_max) to the next discrete event
+    dt_loss = math.log(1.0 - settings.max_step_loss) * edata.inv_dln_e   # grid steps of the largest loss
+    cut_mat, r_cut = -1, 0.0                  # range at the cut-off, per material
+    for _ in range(MAX_STEPS):
+        if cell < 0:
+            escape(counters, e, kind)
+            return n_stack
+        d = distance_to_boundary(geo, cell, x, y, z, u, v, w)
+        if not d > 0.0:                       # not inside for this direction: relocate
+            cell, voxel = cross(geo, x, y, z, u, v, w)
+            d = distance_to_boundary(geo, cell, x, y, z, u, v, w) if cell >= 0 else 1.0
+            if not d > 0.0:
+                return _lost(counters, n_stack, e, kind)
+            continue
+        mat, rho = medium(geo, cell, voxel)
+        if mat < 0 or rho <= 0.0:             # vacuum: straight to the next region
+            x, y, z = x + d * u, y + d * v, z + d * w
+            cell, voxel = cross(geo, x, y, z, u, v, w)
+            continue
+        if e <= ecut:
+            break
+        # --- step length (g/cm2) and what ends it; t: grid coordinate of the energy (one log per step)
+        t0 = grid_t(edata, e)
+        i0, f0 = interval(edata, t0)
+        r0 = _at(edata.range[mat, p], i0, f0)
+        if settings.range_rejection and _trapped(geo, mesh, mat, rho, cell, voxel, x, y, z, r0):
+            break                             # cannot leave its voxel and region: deposit here
+        step = r0 - range_t(edata, mat, p, t0 + dt_loss)
+        if msc:
+            sig_1 = _at(edata.sigma_1[mat], i0, f0)
+            if sig_1 > 0.0:
+                step = min(step, settings.max_step_q1 / sig_1)
+        sig_max = edata.sigma_max[mat, p, i0]
+        event = _NONE
+        if sig_max > 0.0 and n_left < step * sig_max:
+            step = n_left / sig_max
+            event = _DISCRETE
+        if mat != cut_mat:
+            cut_mat, r_cut = mat, range_of(edata, mat, p, ecut)
+        if r0 - r_cut <= step:
+            step = r0 - r_cut
+            event = _CUTOFF
+        s = step / rho                        # cm
+        tau = s * uniform(state) if msc else s
+        if tau >= d:                          # the boundary comes first: stop there
+            e_new = _energy_left(edata, mat, p, r0 - d * rho, i0)
+            _segment(mesh, tally, counters, x, y, z, u, v, w, d, e - e_new, analog, seg_len, seg_idx)
+            e = e_new
+            n_left -= d * rho * sig_max
+            x, y, z = x + d * u, y + d * v, z + d * w
+            cell, voxel = cross(geo, x, y, z, u, v, w)
+            continue
+        e_new = _energy_left(edata, mat, p, r0 - tau * rho, i0)
+        _segment(mesh, tally, counters, x, y, z, u, v, w, tau, e - e_new, analog, seg_len, seg_idx)
+        x, y, z = x + tau * u, y + tau * v, z + tau * w
+        if msc:                               # GS deflection of the whole step at its mid-point energy
+            im, fm = interval(edata, t_of_range(edata, mat, p, r0 - 0.5 * step, i0))
+            mu = sample_msc_mu(edata, step * _at(edata.sigma_el[mat], im, fm), _at(edata.eta[mat], im, fm), state)
+            u, v, w = rotate(u, v, w, 1.0 - 2.0 * mu, 2.0 * math.pi * uniform(state))
+            rest = s - tau
+            d2 = distance_to_boundary(geo, cell, x, y, z, u, v, w)
+            if d2 < rest:                     # the boundary comes first on the second leg
+                e_end = _energy_left(edata, mat, p, r0 - (tau + d2) * rho, i0)
+                _segment(mesh, tally, counters, x, y, z, u, v, w, d2, e_new - e_end, analog, seg_len, seg_idx)
+                e = e_end
+                n_left -= (tau + d2) * rho * sig_max
+                x, y, z = x + d2 * u, y + d2 * v, z + d2 * w
+                cell, voxel = cross(geo, x, y, z, u, v, w)
+                continue
+            e_end = _energy_left(edata, mat, p, r0 - step, i0)
+            _segment(mesh, tally, counters, x, y, z, u, v, w, rest, e_new - e_end, analog, seg_len, seg_idx)
+            x, y, z = x + rest * u, y + rest * v, z + rest * w
+            e_new = e_end
+        e = e_new
+        if event == _CUTOFF:
+            break
+        if event != _DISCRETE:
+            n_left -= step * sig_max
+            continue
+        n_left = -math.log(uniform(state))
+        if uniform(state) * sig_max >= discrete_sigma(edata, mat, p, e):
+            continue                          # fictitious event
+        process = select_discrete(edata, mat, p, e, state)
+        phi = 2.0 * math.pi * uniform(state)
+        if process == DELTA:
+            tc = edata.delta_threshold
+            w_delta = sample_moller(e, tc, state) if p == 0 else sample_bhabha(e, tc, state)
+            cos_p, cos_s = delta_cosines(e, w_delta)
+            su, sv, sw = rotate(u, v, w, cos_s, phi + math.pi)
+            n_stack = _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n_stack,
+                                 x, y, z, su, sv, sw, w_delta, ELECTRON, settings)
+            u, v, w = rotate(u, v, w, cos_p, phi)
+            e -= w_delta
+        elif process == BREMS:
+            k = sample_brems_energy(edata, mat, e, state)
+            gu, gv, gw = rotate(u, v, w, sample_brems_cos(e, k, state), phi)
+            n_stack = _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n_stack,
+                                 x, y, z, gu, gv, gw, k, PHOTON, settings)
+            e -= k
+        else:                                 # positron annihilation in flight
+            k1, cos1, k2, cos2 = sample_annihilation(e, state)
+            gu, gv, gw = rotate(u, v, w, cos1, phi)
+            n_stack = push(stack, n_stack, x, y, z, gu, gv, gw, k1, PHOTON)
+            gu, gv, gw = rotate(u, v, w, cos2, phi + math.pi)
+            return push(stack, n_stack, x, y, z, gu, gv, gw, k2, PHOTON)
+        if n_stack < 0:
+            return n_stack
+    else:
+        return _lost(counters, n_stack, e, kind)
+    # below the cut-off: deposit on the spot; a positron annihilates at rest
+    deposit(mesh, tally, counters, x, y, z, e, analog)
+    if kind == POSITRON:
+        return _annihilate_at_rest(stack, n_stack, x, y, z, state)
+    return n_stack

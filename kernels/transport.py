@@ -1,0 +1,72 @@
+"""The transport loop of one batch (Numba): primaries, their showers, fixed-point tallies.
+
+A history starts with one primary from the source and follows every particle it creates
+(photons by :func:`.photon_transport.track_photon`, electrons and positrons by
+:func:`.electron_transport.track_electron`) through a last-in first-out stack.
+
+Determinism: a batch is cut into fixed chunks of histories; chunks run in parallel (prange)
+and each thread adds into its own row of int64 accumulators in units of QUANTUM MeV
+(:mod:`.tally`). Integer addition is associative, so the sum over threads, and the dose, is
+the same bit for bit for any thread count. History h of batch b draws from the stream
+(seed, b, h) only.
+"""
+import numba
+import numpy as np
+
+from ._jit import jit, jit_parallel
+from .electron_transport import track_electron
+from .geometry import majorant, max_density
+from .photon_transport import track_photon
+from .rng import stream_init
+from .source import sample_primary
+from .tally import EMITTED, LOST_COUNT, MEC2, PHOTON, POSITRON, STACK_COLUMNS, STACK_SIZE, push, units
+
+
+@jit
+def _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settings, lattice_materials, rho_max,
+             rho_source, seg_len, seg_idx):
+    x, y, z, u, v, w, e = sample_primary(src, geo, rho_source, state)
+    kind = src.particle
+    counters[EMITTED] += units(e + 2.0 * MEC2 if kind == POSITRON else e)
+    n = push(stack, 0, x, y, z, u, v, w, e, kind)
+    while n > 0:
+        n -= 1
+        kind = int(stack[n, 7])
+        if kind == PHOTON:
+            n = track_photon(geo, mesh, pdata, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3], stack[n, 4],
+                             stack[n, 5], stack[n, 6], state, stack, n, tally, counters, settings,
+                             lattice_materials, rho_max, seg_len, seg_idx)
+        else:
+            n = track_electron(geo, mesh, edata, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3], stack[n, 4],
+                               stack[n, 5], stack[n, 6], kind, state, stack, n, tally, counters, settings,
+                               seg_len, seg_idx)
+        if n < 0:                              # stack overflow: the rest of the history is lost
+            counters[LOST_COUNT] += 1
+            return
+
+
+@jit_parallel
+def run_batch(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histories, n_chunks, settings,
+              lattice_materials, n_segments, tally, counters):
+    """Transport ``n_histories`` primaries of one batch.
+
+    tally: int64 (n_threads, n_bins), counters: int64 (n_threads, N_COUNTERS), both zeroed by the
+    caller; row = Numba thread id. History numbers are first_history + i; chunk c holds the
+    histories [c n / n_chunks, (c + 1) n / n_chunks). n_segments: the most mesh bins one straight
+    flight can cross (buffer of the segment scoring). lattice_materials: int64 indices of the
+    voxel lattice's materials (Woodcock majorant). settings: :class:`.tally.TransportSettings`.
+    """
+    rho_max = majorant(geo)
+    rho_source = max_density(geo)
+    for c in numba.prange(n_chunks):
+        tid = numba.get_thread_id()
+        state = np.empty(4, dtype=np.uint64)
+        stack = np.empty((STACK_SIZE, STACK_COLUMNS))
+        seg_len = np.empty(n_segments)
+        seg_idx = np.empty(n_segments, dtype=np.int64)
+        start = first_history + (c * n_histories) // n_chunks
+        stop = first_history + ((c + 1) * n_histories) // n_chunks
+        for h in range(start, stop):
+            stream_init(state, seed, batch, h)
+            _history(geo, mesh, pdata, edata, src, state, stack, tally[tid], counters[tid], settings,
+                     lattice_materials, rho_max, rho_source, seg_len, seg_idx)

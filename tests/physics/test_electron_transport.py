@@ -1,0 +1,149 @@
+"""Electron condensed-history transport verified against exact answers: the CSDA range, the Fano
+cavity theorem, energy conservation and thread-count independence.
+
+Tolerances: k = 3 sigma of the run's own statistics (fixed seeds) plus the stated systematic
+allowance of each test.
+"""
+import math
+
+import numpy as np
+import pytest
+
+from mcdose.config import physics_section
+from mcdose.geometry import Cell, Geometry, box, cylinder, zplane
+from mcdose.materials import get
+from mcdose.physics import tables
+from mcdose.problem import TransportProblem
+from mcdose.results import Grid
+
+MEV_TO_J = 1.602176634e-13
+K_SIGMA = 3.0
+
+
+def _run(problem, n, seed=1, batches=10, threads=1):
+    """Per-particle energy (MeV) per mesh bin with its batch-method sigma, and the counters."""
+    parts = [problem.transport_batch(seed, b, n // batches, threads) for b in range(batches)]
+    e = np.array([p.edep for p in parts]) / (n // batches)
+    counters = {k: sum(p.counters[k] for p in parts) / n for k in parts[0].counters}
+    return e.mean(axis=0), e.std(axis=0, ddof=1) / math.sqrt(batches), counters
+
+
+def _assert_energy_conserved(counters, allowance=1e-9):
+    """emitted = deposited + escaped (+ lost, which must be zero), per particle (MeV)."""
+    assert counters["lost_particles"] == 0
+    balance = counters["deposited"] + counters["escaped"] + counters["lost"]
+    assert balance == pytest.approx(counters["emitted"], rel=allowance, abs=1e-9)
+
+
+# ------------------------------------------------------------------------------- CSDA range
+
+def _csda_problem(energy):
+    depth = 1.3 * tables("water").csda_range(energy)
+    geometry = Geometry([Cell("water", box(-10, 10, -10, 10, 0.0, depth + 1.0), "water", 1.0)],
+                        [[-11, 11], [-11, 11], [-1.0, depth + 2.0]], name="water block")
+    grid = Grid("cylindrical", {"r_edges": [0.0, 1.0], "z_edges": np.linspace(0.0, depth, 1301)})
+    source = {"type": "beam", "particle": "electron", "energy": energy, "shape": "circle", "radius": 1e-3, "z": -0.5}
+    physics = physics_section(multiple_scattering=False, discrete_events=False)
+    return TransportProblem(geometry, grid, get, source, physics, "analog"), grid
+
+
+@pytest.mark.parametrize("energy", [1.0, 6.0, 12.0])
+def test_csda_range(energy):
+    """No scattering, no discrete events: every electron runs straight down the axis and stops
+    where its path equals the CSDA range R(E0) - R(E_cut) of the tables, within 0.5 %.
+
+    The histories are identical (nothing random is left), so the stopping depth is read from the
+    deepest mesh bin with energy: resolution 1/1300 of 1.3 R, i.e. 0.1 % of R (the systematic
+    allowance); the dose profile must also carry every emitted MeV (energy conservation)."""
+    problem, grid = _csda_problem(energy)
+    edep, _, counters = _run(problem, 200, batches=2)
+    _assert_energy_conserved(counters)
+    water = tables("water")
+    expected = water.csda_range(energy) - water.csda_range(problem.settings.electron_cutoff)   # cm (rho = 1)
+    last = np.nonzero(edep.reshape(grid.shape)[0])[0].max()
+    z = np.asarray(grid.edges["z_edges"])
+    path = 0.5 * (z[last] + z[last + 1])
+    assert path == pytest.approx(expected, rel=0.005), (path, expected)
+    assert edep.sum() == pytest.approx(energy, rel=1e-9)
+
+
+# ------------------------------------------------------------------------------- Fano cavity
+
+def _fano_problem(energy, cavity_radius, cavity_height, wall):
+    """A cylindrical water cavity of density 0.001 g/cm3 (water's per-mass data: the cell keeps the
+    material 'water' and scales the density) inside a cylindrical water wall at least one CSDA range
+    thick on every side; the source emits isotropically, uniformly per unit mass, everywhere."""
+    a, h = cavity_radius, cavity_height
+    outer = a + wall
+    z0, z1, z2 = wall, wall + h, 2 * wall + h
+    cells = [
+        Cell("wall above", (-cylinder(outer), +zplane(0.0), -zplane(z0)), "water", 1.0),
+        Cell("cavity", (-cylinder(a), +zplane(z0), -zplane(z1)), "water", 1e-3),
+        Cell("wall around", (+cylinder(a), -cylinder(outer), +zplane(z0), -zplane(z1)), "water", 1.0),
+        Cell("wall below", (-cylinder(outer), +zplane(z1), -zplane(z2)), "water", 1.0),
+    ]
+    geometry = Geometry(cells, [[-outer - 1, outer + 1], [-outer - 1, outer + 1], [-1.0, z2 + 1.0]], name="Fano")
+    layer = 0.1 * wall                         # wall layers scored beside the cavity
+    # the mesh covers the whole wall, so range rejection (which needs a mesh bin) works everywhere
+    grid = Grid("cylindrical", {"r_edges": [0.0, a, a + layer, outer],
+                                "z_edges": [0.0, z0 - layer, z0, z1, z1 + layer, z2]})
+    source = {"type": "volume", "particle": "electron", "energy": energy,
+              "box": (-outer, outer, -outer, outer, 0.0, z2)}
+    # radiative losses deposited locally: a bremsstrahlung threshold above the source energy makes
+    # the whole radiative stopping power continuous (photons would leave the wall and break the
+    # uniform-per-mass energy release the Fano theorem needs)
+    physics = physics_section(brems_threshold=2.0 * energy)
+    problem = TransportProblem(geometry, grid, get, source, physics, "analog")
+    mass = math.pi * outer ** 2 * z2 - math.pi * a * a * h * (1.0 - 1e-3)     # g, all the matter
+    return problem, mass
+
+
+# cavity and wall (cm): the wall is thicker than the CSDA range (0.44 cm at 1 MeV, 4.98 cm at 10 MeV)
+FANO = {1.0: dict(cavity_radius=3.0, cavity_height=3.0, wall=0.5, n=2_000_000),
+        10.0: dict(cavity_radius=6.0, cavity_height=6.0, wall=5.5, n=200_000)}
+CAVITY, LAYER_ABOVE, LAYER_BELOW = (0, 2), (0, 1), (0, 3)   # (r, z) bins
+
+
+def _fano(energy, scale=1):
+    """Dose / (emitted energy per unit mass) and its sigma in the cavity and the wall layers beside it."""
+    cfg = dict(FANO[energy])
+    n = cfg.pop("n") * scale
+    problem, mass = _fano_problem(energy, **cfg)
+    edep, sigma, counters = _run(problem, n, batches=20, threads=0)
+    _assert_energy_conserved(counters)
+    expected = energy / mass                          # MeV per gram per emitted electron
+    masses = problem.masses.reshape(-1)
+    ratio = (edep / masses / expected).reshape(problem.grid.shape)
+    sig = (sigma / masses / expected).reshape(problem.grid.shape)
+    bins = (CAVITY, LAYER_ABOVE, LAYER_BELOW)
+    return np.array([ratio[b] for b in bins]), np.array([sig[b] for b in bins])
+
+
+@pytest.mark.parametrize("energy", [1.0])
+def test_fano_cavity(energy):
+    """Fano: uniform emission per unit mass => the dose in the low-density cavity, and in thin
+    wall layers above and below it, equals the emitted energy per unit mass. Allowance 0.5 % (the
+    issue's criterion) + 3 sigma (sigma ~ 0.3 % here; the slow test below has 10 times the histories)."""
+    ratio, sigma = _fano(energy)
+    for k in range(3):
+        assert abs(ratio[k] - 1.0) < 0.005 + K_SIGMA * sigma[k], (k, ratio, sigma)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("energy", [1.0, 10.0])
+def test_fano_cavity_high_statistics(energy):
+    ratio, sigma = _fano(energy, scale=10)
+    for k in range(3):
+        assert abs(ratio[k] - 1.0) < 0.005 + K_SIGMA * sigma[k], (k, ratio, sigma)
+
+
+# ------------------------------------------------------------------------------- determinism
+
+def test_same_dose_for_any_thread_count():
+    """Fixed-point tallies: 1 and 2 threads give the same dose bit for bit (6 MeV beam, water)."""
+    problem, grid = _csda_problem(6.0)
+    problem.settings = problem.settings._replace(multiple_scattering=True)
+    one = problem.transport_batch(5, 0, 400, 1)
+    two = problem.transport_batch(5, 0, 400, 2)
+    assert np.array_equal(one.edep, two.edep)
+    assert one.counters == two.counters
