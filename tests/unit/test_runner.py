@@ -98,16 +98,20 @@ def test_existing_output_needs_force(tmp_path):
     assert out.read_bytes() == b"keep me"
 
 
-def test_cli_run_refuses_electrons_and_existing_output(tmp_path, capsys):
+def test_cli_run_refuses_to_overwrite_output(tmp_path, capsys):
     cfg = tmp_path / "e.toml"
-    cfg.write_text("[source]\nparticle = 'electron'\nenergy = 9.0\nradius = 5.0\n"
-                   "[phantom]\nmaterial = 'water'\nsize = [30.0, 30.0, 10.0]\n"
-                   "[scoring]\nmesh = 'cylindrical'\nr_edges = [0.0, 1.0]\nz_edges = [0.0, 1.0]\n")
-    assert main(["run", str(cfg), "-o", str(tmp_path / "o.h5")]) == 2
-    assert "not available yet" in capsys.readouterr().err
-    (tmp_path / "o.h5").write_text("x")
-    assert main(["run", str(cfg), "-o", str(tmp_path / "o.h5")]) == 2
+    cfg.write_text("[run]\nhistories = 20\nbatches = 2\n"
+                   "[source]\nparticle = 'electron'\nenergy = 6.0\nradius = 1.0\n"
+                   "[phantom]\nmaterial = 'water'\nsize = [10.0, 10.0, 5.0]\n"
+                   "[scoring]\nmesh = 'cylindrical'\nr_edges = [0.0, 1.0]\nz_edges = [0.0, 1.0, 2.0, 3.0, 4.0]\n")
+    out = tmp_path / "o.h5"
+    out.write_text("x")
+    assert main(["run", str(cfg), "-o", str(out)]) == 2
     assert "--force" in capsys.readouterr().err
+    assert main(["run", str(cfg), "-o", str(out), "--force", "--quiet", "--threads", "1"]) == 0
+    res = load(out)
+    assert res.metadata["electron_transport"] == "condensed-history transport"
+    assert np.all(res.dose[0, :2] > 0)                  # 6 MeV electrons reach 2 cm (R50 = 2.4 cm)
 
 
 def test_cli_run_writes_a_valid_file(tmp_path, capsys):
