@@ -207,10 +207,9 @@ def sample_msc_mu(edata, lam, eta, state):
     q1 = lam * 2.0 * eta * ((1.0 + eta) * math.log1p(1.0 / eta) - 1.0)
     i, wi = _grid_weight(edata.gs_ln_lambda, math.log(lam))
     k, wk = _grid_weight(edata.gs_q1, q1)
-    om = edata.gs_omega2
+    lo = edata.gs_ln_omega2
     w00, w10, w01, w11 = (1.0 - wi) * (1.0 - wk), wi * (1.0 - wk), (1.0 - wi) * wk, wi * wk
-    a = eta * math.exp(w00 * math.log(om[i, k]) + w10 * math.log(om[i + 1, k])
-                       + w01 * math.log(om[i, k + 1]) + w11 * math.log(om[i + 1, k + 1]))
+    a = eta * math.exp(w00 * lo[i, k] + w10 * lo[i + 1, k] + w01 * lo[i, k + 1] + w11 * lo[i + 1, k + 1])
     c = uniform(state)
     ii, kk = i, k
     if c >= w00:

@@ -42,6 +42,8 @@ carries), so emitted + created = deposited + escaped holds to the fixed-point qu
 """
 import math
 
+import numpy as np
+
 from ._jit import jit
 from .electron_interactions import (delta_cosines, discrete_sigma, energy_at, grid_t, interval, range_of, range_t,
                                     sample_annihilation, sample_bhabha, sample_brems_cos, sample_brems_energy,
@@ -135,15 +137,14 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
         if cell < 0:
             escape(counters, e, kind)
             return n_stack
-        d = distance_to_boundary(geo, cell, x, y, z, u, v, w)
-        if not d > 0.0:                       # not inside for this direction: relocate
-            cell, voxel = cross(geo, x, y, z, u, v, w)
-            d = distance_to_boundary(geo, cell, x, y, z, u, v, w) if cell >= 0 else 1.0
-            if not d > 0.0:
-                return _lost(counters, n_stack, e, kind)
-            continue
         mat, rho = medium(geo, cell, voxel)
         if mat < 0 or rho <= 0.0:             # vacuum: straight to the next region
+            d = distance_to_boundary(geo, cell, x, y, z, u, v, w)
+            if not d > 0.0:
+                cell, voxel = cross(geo, x, y, z, u, v, w)
+                if cell >= 0 and not distance_to_boundary(geo, cell, x, y, z, u, v, w) > 0.0:
+                    return _lost(counters, n_stack, e, kind)
+                continue
             x, y, z = x + d * u, y + d * v, z + d * w
             cell, voxel = cross(geo, x, y, z, u, v, w)
             continue
@@ -153,7 +154,8 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
         t0 = grid_t(edata, e)
         i0, f0 = interval(edata, t0)
         r0 = _at(edata.range[mat, p], i0, f0)
-        if settings.range_rejection and _trapped(geo, mesh, mat, rho, cell, voxel, x, y, z, r0):
+        safe = safety(geo, cell, voxel, x, y, z)      # cm: no boundary closer in any direction
+        if settings.range_rejection and r0 < rho * safe and r0 < rho * mesh_safety(mesh, x, y, z):
             break                             # cannot leave its voxel and region: deposit here
         step = r0 - range_t(edata, mat, p, t0 + dt_loss)
         if msc:
@@ -171,6 +173,15 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
             step = r0 - r_cut
             event = _CUTOFF
         s = step / rho                        # cm
+        inside = s < safe                     # both legs stay inside: no boundary to look for
+        d = np.inf
+        if not inside:
+            d = distance_to_boundary(geo, cell, x, y, z, u, v, w)
+            if not d > 0.0:                   # not inside for this direction: relocate
+                cell, voxel = cross(geo, x, y, z, u, v, w)
+                if cell >= 0 and not distance_to_boundary(geo, cell, x, y, z, u, v, w) > 0.0:
+                    return _lost(counters, n_stack, e, kind)
+                continue
         tau = s * uniform(state) if msc else s
         if tau >= d:                          # the boundary comes first: stop there
             e_new = _energy_left(edata, mat, p, r0 - d * rho, i0)
@@ -188,7 +199,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
             mu = sample_msc_mu(edata, step * _at(edata.sigma_el[mat], im, fm), _at(edata.eta[mat], im, fm), state)
             u, v, w = rotate(u, v, w, 1.0 - 2.0 * mu, 2.0 * math.pi * uniform(state))
             rest = s - tau
-            d2 = distance_to_boundary(geo, cell, x, y, z, u, v, w)
+            d2 = np.inf if inside else distance_to_boundary(geo, cell, x, y, z, u, v, w)
             if d2 < rest:                     # the boundary comes first on the second leg
                 e_end = _energy_left(edata, mat, p, r0 - (tau + d2) * rho, i0)
                 _segment(mesh, tally, counters, x, y, z, u, v, w, d2, e_new - e_end, analog, seg_len, seg_idx)

@@ -62,7 +62,7 @@ class ElectronData(NamedTuple):
     linear in x); ``brems_cdf[mat, i, j]``: its exact running integral (0 ... 1).  Zero rows where
     energy[i] <= brems_threshold.
     GS q-surface (:class:`mcdose.physics.elastic.GSTable`): ``gs_ln_lambda`` (n_l,), ``gs_q1`` (n_q,),
-    ``gs_u`` (n_u,), ``gs_omega2`` (n_l, n_q), ``gs_pdf`` (n_l, n_q, n_u) piecewise linear in u with unit
+    ``gs_u`` (n_u,), ``gs_ln_omega2`` (n_l, n_q) = ln omega², ``gs_pdf`` (n_l, n_q, n_u) piecewise linear in u with unit
     integral, ``gs_cdf`` its exact running integral.
     ``delta_threshold``, ``brems_threshold`` (MeV), ``max_step_loss`` (fraction of E).
     """
@@ -84,7 +84,7 @@ class ElectronData(NamedTuple):
     gs_ln_lambda: np.ndarray
     gs_q1: np.ndarray
     gs_u: np.ndarray
-    gs_omega2: np.ndarray
+    gs_ln_omega2: np.ndarray
     gs_pdf: np.ndarray
     gs_cdf: np.ndarray
     delta_threshold: float
@@ -186,6 +186,6 @@ def build_electron_data(materials, delta_threshold: float = 0.010, brems_thresho
         eta=eta, sigma_el=sigma_el, sigma_1=sigma_1,
         brems_x=brems_x, brems_pdf=brems_pdf, brems_cdf=brems_cdf,
         gs_ln_lambda=np.array(gs.ln_lambda), gs_q1=np.array(gs.q1), gs_u=np.array(gs.u),   # writable copies
-        gs_omega2=np.array(gs.omega2), gs_pdf=gs_pdf, gs_cdf=gs_cdf,
+        gs_ln_omega2=np.log(gs.omega2), gs_pdf=gs_pdf, gs_cdf=gs_cdf,
         delta_threshold=float(delta_threshold), brems_threshold=float(brems_threshold),
         max_step_loss=float(max_step_loss))
