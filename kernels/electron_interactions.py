@@ -15,7 +15,7 @@ import numpy as np
 from ..electron_data import ANNIHILATION, BREMS, DELTA
 from ..physics.constants import ELECTRON_MASS_MEV
 from ._jit import jit
-from .photon_interactions import _at, energy_index
+from .photon_interactions import _at, energy_index, grid_interval
 from .rng import uniform
 
 MEC2 = ELECTRON_MASS_MEV
@@ -44,13 +44,7 @@ def energy_at(edata, t):
 @jit
 def interval(edata, t):
     """Interval i and fraction f of grid coordinate t, clamped to the grid (as :func:`electron_index`)."""
-    last = edata.energy.size - 2
-    if t <= 0.0:
-        return 0, 0.0
-    i = int(t)
-    if i > last:
-        return last, 1.0
-    return i, t - i
+    return grid_interval(t, edata.energy.size)
 
 
 @jit

@@ -23,16 +23,22 @@ _BY_PHOTO, _BY_PAIR = 0, 1               # rows of PhotonData.element_cum
 # ---------------------------------------------------------------- table look-up
 
 @jit
-def energy_index(data, E):
-    """Interval i and fraction f of E (MeV) on the log-uniform grid (clamped to its ends), O(1)."""
-    t = (math.log(E) - data.ln_e_min) * data.inv_dln_e
-    last = data.energy.size - 2
+def grid_interval(t, n_nodes):
+    """Interval i and fraction f of the grid coordinate t (node k at t = k) on a grid of n_nodes,
+    clamped to its ends."""
+    last = n_nodes - 2
     if t <= 0.0:
         return 0, 0.0
     i = int(t)
     if i > last:
         return last, 1.0
     return i, t - i
+
+
+@jit
+def energy_index(data, E):
+    """Interval i and fraction f of E (MeV) on the log-uniform grid (clamped to its ends), O(1)."""
+    return grid_interval((math.log(E) - data.ln_e_min) * data.inv_dln_e, data.energy.size)
 
 
 @jit

@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from mcdose.electron_data import ANNIHILATION, BREMS, DELTA, build_electron_data
 from mcdose.kernels import electron_interactions as ei
@@ -23,13 +22,13 @@ from mcdose.physics.annihilation import annihilation_cross_section_per_electron
 from mcdose.physics.bremsstrahlung import bremsstrahlung_dcs
 from mcdose.physics.collision import bhabha_dcs, moller_dcs
 from mcdose.physics.constants import CLASSICAL_ELECTRON_RADIUS_CM, ELECTRON_MASS_MEV as MEC2
+from sampling_stats import bin_integrals, chi2_p
 
 ALPHA = 1e-3
 N = 100_000
 TC = 0.010                                   # delta-ray and bremsstrahlung thresholds, MeV
 WATER = Material("water", 1.0, (1, 8), (0.111894, 0.888106), 75.0, "NIST")
 LEAD = Material("lead", 11.35, (82,), (1.0,), 823.0, "NIST")
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(24)
 
 
 @pytest.fixture(scope="module")
@@ -71,31 +70,6 @@ def _seed(which, x):
     """A fixed seed per (sampler, parameter): one stream per test case, so the cases are independent
     (a shared seed makes monotone samplers at different energies give correlated p-values)."""
     return 1000 * which + int(round(1000 * math.log1p(x)))
-
-
-def chi2_p(counts, expected_prob):
-    """p-value of the chi-square test of counts against expected probabilities (smallest categories
-    pooled until every one expects >= 20 counts; categories of zero probability must be empty)."""
-    counts, prob = np.asarray(counts, float), np.asarray(expected_prob, float)
-    keep = prob > 0
-    assert counts[~keep].sum() == 0, "samples in a bin of zero probability"
-    counts, expected = counts[keep], prob[keep] / prob[keep].sum() * counts.sum()
-    order = np.argsort(expected)
-    n_pool = 1
-    while n_pool < order.size and expected[order[:n_pool]].sum() < 20:
-        n_pool += 1
-    pooled, rest = order[:n_pool], order[n_pool:]
-    obs = np.append(counts[rest], counts[pooled].sum())
-    exp = np.append(expected[rest], expected[pooled].sum())
-    assert obs.size >= 2
-    return stats.chi2.sf(((obs - exp) ** 2 / exp).sum(), obs.size - 1)
-
-
-def bin_integrals(pdf, edges):
-    """Integral of pdf over each bin, 24-point Gauss-Legendre per bin."""
-    mid, half = 0.5 * (edges[1:] + edges[:-1]), 0.5 * np.diff(edges)
-    nodes = mid[:, None] + half[:, None] * _GL_X
-    return (pdf(nodes) * _GL_W).sum(axis=1) * half
 
 
 def check(samples, edges, pdf):

@@ -20,11 +20,11 @@ from mcdose.materials import from_mass_fractions, get
 from mcdose.photon_data import HC_KEV_A, MEC2, PHOTOELECTRIC, TOTAL, build_photon_data
 from mcdose.physics import photon
 from mcdose.physics.photon_highenergy import pair_dcs, pair_total
+from sampling_stats import bin_integrals, chi2_p
 
 ALPHA = 1e-4
 N = 400_000
 WATER, LEAD, MIX = 0, 1, 2
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(24)
 
 
 @pytest.fixture(scope="module")
@@ -67,37 +67,9 @@ def draw(data, mat, E, which, n=N, seed=12345):
     return out
 
 
-def chi2_p(counts, expected_prob):
-    """p-value of the chi-square test of counts against expected probabilities.
-
-    Categories of zero probability must be empty; the smallest ones are pooled until every
-    category expects at least 20 counts (so the chi-square law holds).
-    """
-    counts, prob = np.asarray(counts, float), np.asarray(expected_prob, float)
-    keep = prob > 0
-    assert counts[~keep].sum() == 0, "samples in a bin of zero probability"
-    counts, expected = counts[keep], prob[keep] / prob[keep].sum() * counts.sum()
-    order = np.argsort(expected)
-    n_pool = 1
-    while n_pool < order.size and expected[order[:n_pool]].sum() < 20:
-        n_pool += 1
-    pooled, rest = order[:n_pool], order[n_pool:]
-    obs = np.append(counts[rest], counts[pooled].sum())
-    exp = np.append(expected[rest], expected[pooled].sum())
-    assert obs.size >= 2
-    return stats.chi2.sf(((obs - exp) ** 2 / exp).sum(), obs.size - 1)
-
-
-def _integrals(pdf, edges):
-    """Integral of pdf over each bin, 24-point Gauss-Legendre per bin."""
-    mid, half = 0.5 * (edges[1:] + edges[:-1]), 0.5 * np.diff(edges)
-    nodes = mid[:, None] + half[:, None] * _GL_X
-    return (pdf(nodes) * _GL_W).sum(axis=1) * half
-
-
 def bin_probabilities(pdf, edges):
     """Integral of pdf over each bin, normalised to 1."""
-    p = _integrals(pdf, edges)
+    p = bin_integrals(pdf, edges)
     return p / p.sum()
 
 
@@ -301,7 +273,7 @@ def test_pair_energy_sharing_vs_bethe_heitler(data, materials, mat, E):
 
     lo, hi = MEC2 / E, 1 - MEC2 / E
     panels = np.linspace(lo, hi, 201)
-    norms = {z: _integrals(lambda e: pair_dcs(z, E, e), panels).sum() for z in m.Z}
+    norms = {z: bin_integrals(lambda e: pair_dcs(z, E, e), panels).sum() for z in m.Z}
 
     def pdf(eps):
         return sum(wt * pair_dcs(z, E, eps) / norms[z] for z, wt in zip(m.Z, weights))
