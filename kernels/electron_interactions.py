@@ -123,9 +123,9 @@ def discrete_sigma(edata, mat, p, E):
 
 
 @jit
-def max_sigma(edata, mat, p, E):
-    """Majorant of discrete_sigma (cm²/g) over [E_i (1 - max_step_loss)(1 - 1e-3), E_{i+1}], i = E's interval."""
-    i, _ = electron_index(edata, E)
+def max_sigma(edata, mat, p, i):
+    """Majorant of discrete_sigma (cm²/g) over [E_i (1 - max_step_loss)(1 - 1e-3), E_{i+1}] for an
+    energy in interval i (:func:`electron_index`)."""
     return edata.sigma_max[mat, p, i]
 
 
@@ -145,10 +145,10 @@ def select_discrete(edata, mat, p, E, state):
 
 
 @jit
-def elastic_params(edata, mat, E):
-    """(eta, sigma_el cm²/g, sigma_1 cm²/g) at E (MeV): screening parameter, total elastic and first
-    transport cross sections per gram (screened Rutherford, the same for e- and e+)."""
-    i, f = electron_index(edata, E)
+def elastic_params(edata, mat, i, f):
+    """(eta, sigma_el cm²/g, sigma_1 cm²/g) at interval i, fraction f (:func:`electron_index`): screening
+    parameter, total elastic and first transport cross sections per gram (screened Rutherford, the
+    same for e- and e+)."""
     return _at(edata.eta[mat], i, f), _at(edata.sigma_el[mat], i, f), _at(edata.sigma_1[mat], i, f)
 
 

@@ -45,12 +45,13 @@ import math
 import numpy as np
 
 from ._jit import jit
-from .electron_interactions import (delta_cosines, discrete_sigma, energy_at, grid_t, interval, range_of, range_t,
-                                    sample_annihilation, sample_bhabha, sample_brems_cos, sample_brems_energy,
-                                    sample_moller, sample_msc_mu, select_discrete, t_of_range)
+from .electron_interactions import (delta_cosines, discrete_sigma, elastic_params, energy_at, grid_t, interval,
+                                    max_sigma, range_of, range_t, sample_annihilation, sample_bhabha,
+                                    sample_brems_cos, sample_brems_energy, sample_moller, sample_msc_mu,
+                                    select_discrete, t_of_range)
 from .geometry import cross, distance_to_boundary, medium, safety
 from .mesh import mesh_safety, trace_mesh
-from .photon_interactions import _at, isotropic_direction, rotate
+from .photon_interactions import isotropic_direction, rotate
 from .rng import uniform
 from .tally import (DEPOSITED, ELECTRON, LOST_COUNT, LOST_ENERGY, MEC2, PHOTON, POSITRON, deposit, escape, push,
                     units)
@@ -153,16 +154,16 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
         # --- step length (g/cm2) and what ends it; t: grid coordinate of the energy (one log per step)
         t0 = grid_t(edata, e)
         i0, f0 = interval(edata, t0)
-        r0 = _at(edata.range[mat, p], i0, f0)
+        r0 = range_t(edata, mat, p, t0)
         safe = safety(geo, cell, voxel, x, y, z)      # cm: no boundary closer in any direction
         if settings.range_rejection and r0 < rho * safe and r0 < rho * mesh_safety(mesh, x, y, z):
             break                             # cannot leave its voxel and region: deposit here
         step = r0 - range_t(edata, mat, p, t0 + dt_loss)
         if msc:
-            sig_1 = _at(edata.sigma_1[mat], i0, f0)
+            sig_1 = elastic_params(edata, mat, i0, f0)[2]
             if sig_1 > 0.0:
                 step = min(step, settings.max_step_q1 / sig_1)
-        sig_max = edata.sigma_max[mat, p, i0]
+        sig_max = max_sigma(edata, mat, p, i0)
         event = _NONE
         if sig_max > 0.0 and n_left < step * sig_max:
             step = n_left / sig_max
@@ -196,7 +197,8 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
         x, y, z = x + tau * u, y + tau * v, z + tau * w
         if msc:                               # GS deflection of the whole step at its mid-point energy
             im, fm = interval(edata, t_of_range(edata, mat, p, r0 - 0.5 * step, i0))
-            mu = sample_msc_mu(edata, step * _at(edata.sigma_el[mat], im, fm), _at(edata.eta[mat], im, fm), state)
+            eta, sig_el, _ = elastic_params(edata, mat, im, fm)
+            mu = sample_msc_mu(edata, step * sig_el, eta, state)
             u, v, w = rotate(u, v, w, 1.0 - 2.0 * mu, 2.0 * math.pi * uniform(state))
             rest = s - tau
             d2 = np.inf if inside else distance_to_boundary(geo, cell, x, y, z, u, v, w)

@@ -50,9 +50,10 @@ def _eval(edata, which, mat, p, energies, out):
         elif which == 2:
             out[j] = ei.discrete_sigma(edata, mat, p, E)
         elif which == 3:
-            out[j] = ei.max_sigma(edata, mat, p, E)
+            out[j] = ei.max_sigma(edata, mat, p, ei.electron_index(edata, E)[0])
         elif which <= 6:
-            out[j] = ei.elastic_params(edata, mat, E)[which - 4]
+            i, f = ei.electron_index(edata, E)
+            out[j] = ei.elastic_params(edata, mat, i, f)[which - 4]
         else:
             i, f = ei.electron_index(edata, E)
             out[j] = ei._partial_sigma(edata, mat, p, which - 7, i, f, E)
