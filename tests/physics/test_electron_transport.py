@@ -147,3 +147,23 @@ def test_same_dose_for_any_thread_count():
     two = problem.transport_batch(5, 0, 400, 2)
     assert np.array_equal(one.edep, two.edep)
     assert one.counters == two.counters
+
+
+@pytest.mark.parametrize("particle", ["electron", "positron"])
+def test_energy_conserved_in_water_over_lead(particle):
+    """A 6 MeV beam on 1 cm water over 0.2 cm lead over water: every MeV is deposited or escapes
+    (positrons count T + 2 mc²: their annihilation photons carry it), nothing is lost, and the
+    lead, with its bremsstrahlung, fluorescence and backscatter, gets a dose."""
+    cells = [Cell("water", box(-10, 10, -10, 10, 0.0, 1.0), "water", 1.0),
+             Cell("lead", box(-10, 10, -10, 10, 1.0, 1.2), "lead", get("lead").density),
+             Cell("backing", box(-10, 10, -10, 10, 1.2, 5.0), "water", 1.0)]
+    geometry = Geometry(cells, [[-11, 11], [-11, 11], [-1.0, 6.0]], name="water over lead")
+    grid = Grid("cylindrical", {"r_edges": [0.0, 1.0, 15.0], "z_edges": [0.0, 0.5, 1.0, 1.2, 5.0]})  # covers the box
+    source = {"type": "beam", "particle": particle, "energy": 6.0, "shape": "circle", "radius": 0.5, "z": -0.5}
+    problem = TransportProblem(geometry, grid, get, source, physics_section(), "analog")
+    edep, _, counters = _run(problem, 2000, batches=2)
+    _assert_energy_conserved(counters)
+    rest = 2 * 0.51099895 if particle == "positron" else 0.0
+    assert counters["emitted"] == pytest.approx(6.0 + rest, rel=1e-9)
+    assert counters["escaped"] > 0.0 and edep.reshape(grid.shape)[0, 2] > 0.0
+    assert edep.sum() == pytest.approx(counters["deposited"], rel=1e-6)
