@@ -87,3 +87,22 @@ def sample_primary(src, geo, rho_max, state):
         norm = math.sqrt(x * x + y * y + focus * focus)
         return x, y, z, x / norm, y / norm, focus / norm, E
     return x, y, z, 0.0, 0.0, 1.0, E
+
+
+@jit
+def box_matter_fraction(geo, box, n):
+    """Fraction of an n x n x n grid of points (cell centres) in the box (cm) that lie in matter:
+    a volume source needs matter in its box (build-time check, not used during transport)."""
+    hits = 0
+    for i in range(n):
+        for j in range(n):
+            for k in range(n):
+                x = box[0] + (box[1] - box[0]) * (i + 0.5) / n
+                y = box[2] + (box[3] - box[2]) * (j + 0.5) / n
+                z = box[4] + (box[5] - box[4]) * (k + 0.5) / n
+                cell, voxel = cross(geo, x, y, z, 0.0, 0.0, 1.0)
+                if cell >= 0:
+                    mat, rho = medium(geo, cell, voxel)
+                    if mat >= 0 and rho > 0.0:
+                        hits += 1
+    return hits / n ** 3

@@ -15,7 +15,9 @@ import numpy as np
 
 from . import phantoms
 from .electron_data import build_electron_data
+from .errors import InputError
 from .kernels import tally as kt
+from .kernels.source import box_matter_fraction
 from .kernels.transport import run_batch
 from .mesh import mesh_arrays, voxel_masses
 from .photon_data import build_photon_data
@@ -77,6 +79,9 @@ class TransportProblem:
         self.edata = build_electron_data(materials, physics["delta_threshold"], physics["brems_threshold"],
                                          physics["max_step_loss"], discrete=bool(physics["discrete_events"]))
         self.source = source_arrays(source)
+        if source["type"] == "volume" and box_matter_fraction(self.geo, self.source.geometry, 40) == 0.0:
+            raise InputError(f"source.box: {list(source['box'])} holds no matter of the phantom (cm): "
+                             "a volume source emits per unit mass")
         lattice = self.geo.lat_material
         self.lattice_materials = np.unique(lattice[lattice >= 0]).astype(np.int64)
         self.n_bins = int(np.prod(grid.shape))

@@ -83,3 +83,16 @@ def test_volume_source_uniform_per_unit_mass_and_isotropic():
     assert stats.chisquare(counts, expected).pvalue > ALPHA
     w = out[:, 5]
     assert stats.chisquare(np.histogram(w, np.linspace(-1, 1, 21))[0], np.full(20, w.size / 20)).pvalue > ALPHA
+
+
+def test_volume_source_without_matter_is_refused(tmp_path, capsys):
+    """A volume-source box in the vacuum around the phantom: one-line error naming source.box."""
+    from mcdose.cli import main
+    cfg = tmp_path / "v.toml"
+    cfg.write_text("[source]\ntype = 'volume'\nparticle = 'electron'\nenergy = 1.0\n"
+                   "box = [20.0, 21.0, 0.0, 1.0, 0.0, 1.0]\n"
+                   "[phantom]\nmaterial = 'water'\nsize = [10.0, 10.0, 5.0]\nworld_margin = 20.0\n"
+                   "[scoring]\nmesh = 'cylindrical'\nr_edges = [0.0, 1.0]\nz_edges = [0.0, 1.0]\n")
+    assert main(["run", str(cfg), "-o", str(tmp_path / "o.h5")]) == 2
+    err = capsys.readouterr().err
+    assert "source.box" in err and "no matter" in err and len(err.strip().splitlines()) == 1
