@@ -23,7 +23,8 @@ EGSnrc and PENELOPE):
   distribution to second order in the step (ibid.), and it makes boundary crossing exact: a
   segment that meets a surface stops there, energy loss is charged for the distance actually
   flown, and a new step starts in the next region with its own data (PENELOPE's algorithm).
-  Being exact at every interface, it passes the Fano test without a skin depth.
+  Without any skin depth it passes the Fano test within 0.3 % with the default steps and
+  0.1 % with steps four times finer (tests/physics/test_electron_transport.py).
 * Step control: at most ``max_step_loss`` of the energy lost per step, a first GS moment
   lambda G1 (= s / transport mean free path) of at most ``max_step_q1``, the distance to the
   next discrete event and to the cut-off; geometry boundaries end segments as above.
@@ -44,6 +45,7 @@ import math
 
 import numpy as np
 
+from ..electron_data import BREMS, DELTA
 from ._jit import jit
 from .electron_interactions import (delta_cosines, discrete_sigma, elastic_params, energy_at, grid_t, interval,
                                     max_sigma, range_of, range_t, sample_annihilation, sample_bhabha,
@@ -57,7 +59,6 @@ from .tally import (DEPOSITED, ELECTRON, LOST_COUNT, LOST_ENERGY, MEC2, PHOTON, 
                     units)
 
 MAX_STEPS = 1_000_000         # steps of one charged particle before it is declared lost
-DELTA, BREMS, ANNIHILATION = 0, 1, 2
 _NONE, _DISCRETE, _CUTOFF = 0, 1, 2
 
 
