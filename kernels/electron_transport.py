@@ -45,7 +45,7 @@ import math
 
 import numpy as np
 
-from ..electron_data import BREMS, DELTA
+from ..electron_data import BREMS, DELTA, E_MINUS, E_PLUS
 from ._jit import jit
 from .electron_interactions import (delta_cosines, discrete_sigma, elastic_params, energy_at, grid_t, interval,
                                     max_sigma, range_of, range_t, sample_annihilation, sample_bhabha,
@@ -101,7 +101,7 @@ def _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, 
     the spot below its cut-off or when range rejection traps it. Returns the new stack size (-1: full)."""
     cut = settings.photon_cutoff if kind == PHOTON else settings.electron_cutoff
     if e > cut and not (kind == ELECTRON and settings.range_rejection
-                        and _trapped(geo, mesh, mat, rho, cell, voxel, x, y, z, range_of(edata, mat, 0, e))):
+                        and _trapped(geo, mesh, mat, rho, cell, voxel, x, y, z, range_of(edata, mat, E_MINUS, e))):
         return push(stack, n, x, y, z, u, v, w, e, kind)
     deposit(mesh, tally, counters, x, y, z, e, settings.analog)
     return n
@@ -127,7 +127,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
                    settings, seg_len, seg_idx):
     """Transport one electron (kind ELECTRON) or positron (POSITRON) of kinetic energy e (MeV)
     from (x, y, z) along (u, v, w); returns the new stack size (-1: stack full)."""
-    p = 0 if kind == ELECTRON else 1
+    p = E_MINUS if kind == ELECTRON else E_PLUS
     ecut = settings.electron_cutoff
     msc = settings.multiple_scattering
     analog = settings.analog

@@ -32,10 +32,10 @@ from .physics import elastic
 from .physics.bremsstrahlung import bremsstrahlung_dcs
 from .physics.material_tables import power_law_exponent, range_integral, tables
 
-__all__ = ["ElectronData", "build_electron_data", "ELECTRON", "POSITRON", "DELTA", "BREMS", "ANNIHILATION",
+__all__ = ["ElectronData", "build_electron_data", "E_MINUS", "E_PLUS", "DELTA", "BREMS", "ANNIHILATION",
            "N_BREMS_X"]
 
-ELECTRON, POSITRON = 0, 1                 # particle index p
+E_MINUS, E_PLUS = 0, 1                    # particle index p (the stack kinds are in kernels.tally)
 DELTA, BREMS, ANNIHILATION = 0, 1, 2      # discrete process index k of ElectronData.sigma[m, p, k]
 N_BREMS_X = 129                           # nodes of the bremsstrahlung x grid
 
@@ -44,8 +44,8 @@ class ElectronData(NamedTuple):
     """Electron and positron tables of ``n_mat`` materials (index ``mat`` = position in the list).
 
     Energy grid: ``energy[i] = exp(ln_e_min + i / inv_dln_e)``, kinetic energy, MeV.
-    ``dedx[mat, p, i]``: restricted total stopping power (restricted collision for p = ELECTRON /
-    POSITRON plus restricted radiative), MeV cm²/g; unrestricted with ``discrete=False``.
+    ``dedx[mat, p, i]``: restricted total stopping power (restricted collision for p = E_MINUS /
+    E_PLUS plus restricted radiative), MeV cm²/g; unrestricted with ``discrete=False``.
     ``range[mat, p, i]``: integral of dE/dedx from 0, g/cm²; ``range_exponent[mat, p]`` = 1 + p_low,
     the power of the range below ``energy[0]`` (R = range[., ., 0] (E/energy[0])^range_exponent).
     ``sigma[mat, p, k, i]``: discrete cross sections per gram, cm²/g, k = DELTA (Moller for e-, Bhabha
