@@ -122,7 +122,9 @@ def _majorant(total: np.ndarray, energy: np.ndarray, inv_dln_e: float, max_step_
     """sigma_max[..., i] = max of the nodes of intervals meeting [E_i (1 - loss)(1 - 1e-3), E_{i+1}].
 
     The kernel's sigma is piecewise linear in ln E between nodes (clamped below energy[0]), so its
-    maximum over an interval is at most the largest node value of the intervals that meet it.
+    maximum over an interval is at most the largest node value of the intervals that meet it; a
+    relative margin of 1e-12 covers the rounding of that interpolation (a flat stretch of sigma,
+    e.g. lead's bremsstrahlung near 4 MeV, otherwise exceeds its node value by one ulp).
     """
     n = energy.size
     lo = np.log(energy * (1.0 - max_step_loss) * (1.0 - 1e-3))
@@ -131,7 +133,7 @@ def _majorant(total: np.ndarray, energy: np.ndarray, inv_dln_e: float, max_step_
     out = np.empty_like(total)
     for i in range(n):
         out[..., i] = total[..., first[i]:last[i] + 1].max(axis=-1)
-    return out
+    return out * (1.0 + 1e-12)
 
 
 def build_electron_data(materials, delta_threshold: float = 0.010, brems_threshold: float = 0.010,

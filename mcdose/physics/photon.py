@@ -16,9 +16,10 @@ E_JOINT, so the step there is zero by construction:
   J. Phys. Chem. Ref. Data 4 (1975) 471, eq. 2); S -> Z makes it Z x KN;
 * coherent: integral of Thomson x F(x, Z)² over angle (ibid., eq. 1), which
   falls as E^-2 at high energy;
-* photoelectric: the Sauter K-shell energy dependence (see photon_highenergy). Known defect: this Born
-  shape falls too slowly; against XCOM's photoeffect it is +25 / +61 / +82 % high for Pb at 2 / 5 / 10 MeV
-  (Cu +7 / +18 / +23 %), which makes the Pb total +2.0-2.4 % high at 2-4 MeV;
+* photoelectric: the energy dependence of EPDL97's total photoionization (Cullen, Hubbell & Kissel,
+  UCRL-50400 Vol. 6 Rev. 5, 1997; Scofield's relativistic Hartree-Slater values joined above 1 MeV to
+  Pratt's high-energy limit, the evaluation XCOM uses), read by mcdose.physics.epdl. The Sauter K-shell
+  (Born) shape used before fell too slowly: +25 / +61 / +82 % over XCOM for Pb at 2 / 5 / 10 MeV;
 * pair: xraylib has no pair data, the analytic Born Bethe–Heitler model with
   screening, nuclear plus triplet (photon_highenergy.pair_total) serves the
   whole range; zero below 2 mc².
@@ -46,7 +47,8 @@ from ..errors import InputError
 from ..materials import Material, atomic_weight
 from .constants import AVOGADRO_PER_MOL as N_A
 from .constants import CLASSICAL_ELECTRON_RADIUS_CM as R_E
-from .photon_highenergy import MEC2, pair_total, sauter_k_shape
+from .epdl import PHOTOIONIZATION, integrated_cross_section
+from .photon_highenergy import MEC2, pair_total
 
 __all__ = ["E_JOINT", "PROCESSES", "photon_cross_sections", "mu_en_over_rho", "radiative_fraction",
            "form_factor_squared", "incoherent_function", "atoms_per_gram", "ShellData", "shell_data"]
@@ -215,8 +217,8 @@ def _element(Z: int, key: bytes) -> dict:
                        ("coherent", xraylib.CS_Rayl)):
         out[name] = np.empty_like(E)
         out[name][lo] = _xraylib(func, Z, e_kev)
-    bk = 1e-3 * xraylib.EdgeEnergy(Z, xraylib.K_SHELL)
-    out["photoelectric"][hi] = jv["photoelectric"] * sauter_k_shape(E[hi], bk) / sauter_k_shape(E_JOINT, bk)
+    out["photoelectric"][hi] = (jv["photoelectric"] * integrated_cross_section(PHOTOIONIZATION, Z, E[hi])
+                                / integrated_cross_section(PHOTOIONIZATION, Z, E_JOINT))
     out["incoherent"][hi] = jv["incoherent"] * inc[hi] / jv["inc_model"]
     out["coherent"][hi] = jv["coherent"] * coh[hi] / jv["coh_model"]
     out["pair"] = pair_total(Z, E) * per_gram

@@ -6,9 +6,6 @@ where the name says so).  Every function is vectorised over E.
 * Klein–Nishina free-electron cross section and mean energy-transfer fraction
   (Klein & Nishina, Z. Phys. 52 (1929) 853; Evans, "The Atomic Nucleus" (1955),
   ch. 23, eqs. 2.5 and 4.4).
-* K-shell photoelectric energy dependence of Sauter (Ann. Phys. 11 (1931) 454;
-  Heitler, "The Quantum Theory of Radiation", 3rd ed. (1954), §21 eq. 22),
-  used only as a *shape* normalised to xraylib at the joint.
 * Pair production: the PENELOPE DCS (Baró et al., Radiat. Phys. Chem. 44 (1994) 531;
   Salvat et al., PENELOPE-2008 manual, NEA 6416, sec. 2.4.1): Bethe–Heitler with
   exponential screening (radius R from xraylib form factors), the Davies–Bethe–Maximon
@@ -29,7 +26,7 @@ from .constants import ELECTRON_MASS_MEV as MEC2
 from .constants import FINE_STRUCTURE as ALPHA
 from ..kernels.pair import screening_functions
 
-__all__ = ["MEC2", "klein_nishina", "klein_nishina_transfer_fraction", "sauter_k_shape",
+__all__ = ["MEC2", "klein_nishina", "klein_nishina_transfer_fraction",
            "coulomb_correction", "triplet_eta", "screening_radius", "pair_g0", "pair_dcs", "pair_nuclear",
            "pair_total"]
 
@@ -56,22 +53,6 @@ def klein_nishina_transfer_fraction(E) -> np.ndarray:
                                  - 4 * k**2 / (3 * (1 + 2 * k) ** 3)
                                  - ((1 + k) / k**3 - 1 / (2 * k) + 1 / (2 * k**3)) * l2k)
     return s_tr / klein_nishina(E)
-
-
-def sauter_k_shape(E, binding) -> np.ndarray:
-    """Energy dependence of the Sauter K-shell photoeffect cross section (arbitrary normalisation).
-
-    Heitler (1954) §21 eq. 22 without the Z^5 alpha^4 phi_0 factor:
-    p^3/k^5 [4/3 + g(g-2)/(g+1) (1 - ln((g+p)/(g-p)) / (2 g p))], k = E/mc²,
-    g = 1 + (E - binding)/mc² the photoelectron's total energy / mc², p = sqrt(g² - 1).
-    Tends to k^-1 at high energy and k^-7/2 in the non-relativistic limit.
-    """
-    E = np.asarray(E, dtype=float)
-    k = E / MEC2
-    g = 1 + (E - binding) / MEC2
-    p = np.sqrt(g * g - 1)
-    brace = 4 / 3 + g * (g - 2) / (g + 1) * (1 - np.log((g + p) / (g - p)) / (2 * g * p))
-    return p**3 / k**5 * brace
 
 
 def coulomb_correction(Z) -> float:
