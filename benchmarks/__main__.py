@@ -1,13 +1,15 @@
 """Run every benchmark and print its table: ``python -m benchmarks`` (from the repository root).
 
-physics_tables: cold build and cache time of the material tables; navigation and mesh_navigation:
+physics_tables: cold build and cache time of the material tables; nist_extended: the tables against 706
+NIST values (more materials and energies); navigation and mesh_navigation:
 geometry and scoring-mesh steps per second; x50: photon transport speed and efficiency 1/(s^2 T)
 against EGSnrc on 1 and 2 threads; egsnrc_electrons: the same for the 9 MeV electron beam E9
 (2e5 histories) with its comparison table against EGSnrc.
 """
-from . import egsnrc_electrons, mesh_navigation, navigation, physics_tables, x50
+from . import egsnrc_electrons, mesh_navigation, navigation, nist_extended, physics_tables, x50
 
-for name, run in (("physics tables", physics_tables.main), ("geometry navigation", navigation.main),
+for name, run in (("physics tables", physics_tables.main), ("NIST extended set", nist_extended.main),
+                  ("geometry navigation", navigation.main),
                   ("scoring-mesh navigation", mesh_navigation.main), ("X50 photon transport", x50.main),
                   ("E9 electron transport", lambda: egsnrc_electrons.main([]))):
     print(f"\n== {name} ==")

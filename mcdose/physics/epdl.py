@@ -20,9 +20,11 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["PHOTOIONIZATION", "epdl_path", "integrated_cross_section"]
+__all__ = ["PHOTOIONIZATION", "PAIR_NUCLEAR", "PAIR_ELECTRON", "epdl_path", "integrated_cross_section"]
 
-PHOTOIONIZATION = 73             # ENDL reaction designator C of the total photoionization
+PHOTOIONIZATION = 73             # ENDL reaction designators C: total photoionization,
+PAIR_NUCLEAR = 74                # pair production in the field of the nucleus,
+PAIR_ELECTRON = 75               # and in the field of the atomic electrons (triplet)
 _INTEGRATED = 0                  # ENDL reaction property I of an integrated cross section
 _NUMBER = re.compile(r"([+-]?\d*\.\d*)([+-]\d+)")
 

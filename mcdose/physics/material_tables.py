@@ -44,30 +44,6 @@ def electron_grid() -> np.ndarray:
     return np.geomspace(E_MIN, E_MAX, n)
 
 
-def _located_edge(Z: int, shell: int, nominal_kev: float) -> float:
-    """Where xraylib's photoelectric table jumps near a nominal edge (keV).
-
-    xraylib's cross-section tables place some edges up to ~1e-3 (relative) away
-    from EdgeEnergy; the jump is located by bisection to 1e-10 so that grid points
-    straddle it exactly. Returns the nominal value if no jump is visible.
-    """
-    lo, hi = nominal_kev * 0.99, nominal_kev * 1.01
-    try:
-        f_lo, f_hi = np.log(xraylib.CS_Photo(Z, lo)), np.log(xraylib.CS_Photo(Z, hi))
-    except ValueError:
-        return nominal_kev
-    if f_hi - f_lo < 0.05:
-        return nominal_kev
-    mid_level = 0.5 * (f_lo + f_hi)
-    while hi / lo - 1.0 > 1e-10:
-        mid = 0.5 * (lo + hi)
-        if np.log(xraylib.CS_Photo(Z, mid)) < mid_level:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
 def absorption_edges(material: Material) -> np.ndarray:
     """Absorption-edge energies (MeV) of the constituents inside the table range (K, L1-L3, M1-M5)."""
     shells = [xraylib.K_SHELL, xraylib.L1_SHELL, xraylib.L2_SHELL, xraylib.L3_SHELL,
@@ -80,7 +56,7 @@ def absorption_edges(material: Material) -> np.ndarray:
             except ValueError:
                 continue
             if E_MIN * 1.02e3 < e < 800.0:
-                edges.append(_located_edge(z, shell, e) * 1e-3)
+                edges.append(photon.photoelectric_edge_kev(z, shell) * 1e-3)
     return np.unique(edges)
 
 

@@ -20,9 +20,11 @@ E_JOINT, so the step there is zero by construction:
   UCRL-50400 Vol. 6 Rev. 5, 1997; Scofield's relativistic Hartree-Slater values joined above 1 MeV to
   Pratt's high-energy limit, the evaluation XCOM uses), read by mcdose.physics.epdl. The Sauter K-shell
   (Born) shape used before fell too slowly: +25 / +61 / +82 % over XCOM for Pb at 2 / 5 / 10 MeV;
-* pair: xraylib has no pair data, the analytic Born Bethe–Heitler model with
-  screening, nuclear plus triplet (photon_highenergy.pair_total) serves the
-  whole range; zero below 2 mc².
+* pair: xraylib has no pair data; EPDL97's nuclear plus electron-field (triplet) pair cross sections
+  (Hubbell, Gimm & Øverbø, J. Phys. Chem. Ref. Data 9 (1980) 1023, as in XCOM) serve the whole range,
+  zero below 2 mc². The analytic DCS of photon_highenergy (PENELOPE's) gives the energy sharing the
+  kernel samples and mu_en averages over; integrated, it is within 3.5 % of these totals above 3 MeV
+  and 5-9 % low for high Z at 1.5-2 MeV (PENELOPE likewise takes its totals from XCOM).
 
 mu_en/rho = sum_i mu_i f_i (1 - g) (Hubbell, Int. J. Appl. Radiat. Isot. 33
 (1982) 1269; Seltzer, Radiat. Res. 136 (1993) 147) with energy-transfer fractions
@@ -30,8 +32,8 @@ f_pe = 1 - sum_s P_s omega_s E_s / E (fluorescence escape from K, L1-L3 after
 photoabsorption in shell s, P_s from xraylib's partial photo cross sections,
 omega_s the fluorescence yield, E_s the rate-weighted mean line energy, plus
 L fluorescence after K vacancies; no Coster–Kronig), f_inc from the Klein–Nishina x S(x) energy-transfer
-integral, f_pair = 1 - 2 mc²/E, f_coh = 0; g the radiative fraction, see
-radiative_fraction. xraylib 4.3's CS_Energy is not used: it is wrong for
+integral, f_pair = 1 - 2 mc²/E, f_coh = 0; g_i the radiation yield of process i's charged particles
+averaged over their initial energies (radiation_yield, mu_en_over_rho). xraylib 4.3's CS_Energy is not used: it is wrong for
 oxygen (0.0311 vs NIST 0.02794 cm²/g at 1 MeV, 0.429 vs 0.618 at 20 keV; it
 rises above 1 MeV) while agreeing at 10-15 keV and 0.15-0.8 MeV.
 """
@@ -42,16 +44,21 @@ from functools import lru_cache
 
 import numpy as np
 import xraylib
+from scipy.integrate import cumulative_trapezoid
 
 from ..errors import InputError
 from ..materials import Material, atomic_weight
 from .constants import AVOGADRO_PER_MOL as N_A
 from .constants import CLASSICAL_ELECTRON_RADIUS_CM as R_E
-from .epdl import PHOTOIONIZATION, integrated_cross_section
-from .photon_highenergy import MEC2, pair_total
+from .epdl import PAIR_ELECTRON, PAIR_NUCLEAR, PHOTOIONIZATION, integrated_cross_section
+from .annihilation import annihilation_cross_section
+from .bremsstrahlung import radiative_stopping_power
+from .collision import collision_stopping_power
+from .photon_highenergy import MEC2, pair_sharing
 
-__all__ = ["E_JOINT", "PROCESSES", "photon_cross_sections", "mu_en_over_rho", "radiative_fraction",
-           "form_factor_squared", "incoherent_function", "atoms_per_gram", "ShellData", "shell_data"]
+__all__ = ["E_JOINT", "PROCESSES", "photon_cross_sections", "mu_en_over_rho", "radiation_yield",
+           "form_factor_squared", "incoherent_function", "atoms_per_gram", "ShellData", "shell_data",
+           "photoelectric_edge_kev"]
 
 E_JOINT = 0.8                    # MeV: xraylib below, normalised models above
 PROCESSES = ("photoelectric", "incoherent", "coherent", "pair")
@@ -61,6 +68,7 @@ _X = np.logspace(-3, 5, 481)     # 1/Å; xraylib's SF_Compt starts at 1e-3
 _LN_X = np.log(_X)
 _U = np.logspace(-4, 0, 400)     # sin(theta/2) nodes for the angular integrals
 _SHELLS = ("K", "L1", "L2", "L3")
+_T_YIELD = np.geomspace(1e-3, E_RANGE[1], 400)  # MeV, electron energies of the radiation-yield tables
 
 
 def _energies(E) -> np.ndarray:
@@ -109,6 +117,16 @@ def _S(Z: int, x) -> np.ndarray:
     return np.where(x < _X[0], np.exp(below), np.exp(np.interp(lx, _LN_X, lnS, right=np.log(Z))))
 
 
+def _compton_integrand(Z: int, E: np.ndarray) -> tuple:
+    """(dσ_KN/d ln u x S(x) in cm²/atom, k'/k) on the _U grid of u = sin(θ/2), shape (n, len(_U)) each."""
+    kappa = E[:, None] / MEC2
+    u2 = _U * _U
+    cos = 1 - 2 * u2
+    r = 1 / (1 + kappa * (1 - cos))                        # k'/k
+    kn = 8 * np.pi * u2 * 0.5 * R_E**2 * r * r * (r + 1 / r - (1 - cos * cos))
+    return kn * _S(Z, 1e3 * E[:, None] * _U / _HC_KEV_A), r
+
+
 def _angular_integrals(Z: int, E: np.ndarray) -> tuple:
     """(sigma_coh, sigma_incoh, sigma_incoh_tr) in cm²/atom.
 
@@ -116,19 +134,15 @@ def _angular_integrals(Z: int, E: np.ndarray) -> tuple:
     sigma_incoh_tr the same weighted with the electron's energy fraction 1 - k'/k.
     Trapezoid rule in ln u, u = sin(θ/2) in [1e-4, 1], dΩ = 8π u² d ln u.
     """
-    kappa = E[:, None] / MEC2
     u2 = _U * _U
-    x = 1e3 * E[:, None] * _U / _HC_KEV_A
     cos = 1 - 2 * u2
-    r = 1 / (1 + kappa * (1 - cos))                        # k'/k
-    weight = 8 * np.pi * u2 * 0.5 * R_E**2
-    thomson = weight * (1 + cos * cos)
-    kn = weight * r * r * (r + 1 / r - (1 - cos * cos))
-    S = _S(Z, x)
+    thomson = 8 * np.pi * u2 * 0.5 * R_E**2 * (1 + cos * cos)
+    x = 1e3 * E[:, None] * _U / _HC_KEV_A
+    compton, r = _compton_integrand(Z, E)
     lnu = np.log(_U)
     coh = np.trapezoid(thomson * _F2(Z, x), lnu, axis=1)
-    inc = np.trapezoid(kn * S, lnu, axis=1)
-    tr = np.trapezoid(kn * S * (1 - r), lnu, axis=1)
+    inc = np.trapezoid(compton, lnu, axis=1)
+    tr = np.trapezoid(compton * (1 - r), lnu, axis=1)
     return coh, inc, tr
 
 
@@ -175,6 +189,35 @@ def _partial_table_end(Z: int, shell: int) -> tuple:
     return lo, share(lo)
 
 
+@lru_cache(maxsize=None)
+def photoelectric_edge_kev(Z: int, shell: int) -> float:
+    """Where xraylib's photoelectric table jumps near the edge of a shell (keV; 0 if Z has no such edge).
+
+    xraylib's cross-section tables place some edges up to ~1e-3 (relative) away
+    from EdgeEnergy; the jump is located by bisection to 1e-10 so that grid points
+    straddle it exactly. Returns the nominal value if no jump is visible.
+    """
+    try:
+        nominal_kev = xraylib.EdgeEnergy(Z, shell)
+    except ValueError:
+        return 0.0
+    lo, hi = nominal_kev * 0.99, nominal_kev * 1.01
+    try:
+        f_lo, f_hi = np.log(xraylib.CS_Photo(Z, lo)), np.log(xraylib.CS_Photo(Z, hi))
+    except ValueError:
+        return nominal_kev
+    if f_hi - f_lo < 0.05:
+        return nominal_kev
+    mid_level = 0.5 * (f_lo + f_hi)
+    while hi / lo - 1.0 > 1e-10:
+        mid = 0.5 * (lo + hi)
+        if np.log(xraylib.CS_Photo(Z, mid)) < mid_level:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
 def shell_fractions(Z: int, E: np.ndarray) -> np.ndarray:
     """Share of photoabsorption in the K, L1, L2, L3 shells at photon energies E (MeV), shape (n, 4)."""
     e_kev = 1e3 * np.minimum(E, E_JOINT)
@@ -184,7 +227,9 @@ def shell_fractions(Z: int, E: np.ndarray) -> np.ndarray:
         shell = getattr(xraylib, f"{s}_SHELL")
         end_kev, end_share = _partial_table_end(Z, shell)
         part = _xraylib(xraylib.CS_Photo_Partial, Z, shell, e_kev)
-        out[:, j] = np.where(e_kev > end_kev, end_share, part / np.where(total > 0, total, 1.0))
+        share = np.where(e_kev > end_kev, end_share, part / np.where(total > 0, total, 1.0))
+        # xraylib's partial tables can start a little below the jump of its total: no share before it
+        out[:, j] = np.where(e_kev < photoelectric_edge_kev(Z, shell), 0.0, share)
     # right at an edge xraylib's partial and total tables can disagree: shares never exceed the whole
     return out / np.maximum(out.sum(axis=1), 1.0)[:, None]
 
@@ -192,13 +237,18 @@ def shell_fractions(Z: int, E: np.ndarray) -> np.ndarray:
 def _fluorescence_escape(Z: int) -> np.ndarray:
     """Mean fluorescence energy (MeV) leaving per primary vacancy in K, L1, L2, L3.
 
-    omega_s E_s per shell, plus for K one cascade step: a K vacancy filled by K-alpha leaves one L
-    vacancy, a KLL Auger decay two, each emitting omega_L E_L with L2:L3 taken as 1:2 (K-alpha2 to
-    K-alpha1). Coster–Kronig and M-shell fluorescence are neglected.
+    omega_s E_s per shell; an L1 or L2 vacancy first moves to a higher L subshell by a Coster–Kronig
+    transition with probability f_12, f_13, f_23 (xraylib CosKronTransProb; Krause, J. Phys. Chem. Ref.
+    Data 8 (1979) 307), so e_L3 = w3 E3, e_L2 = w2 E2 + f23 e_L3, e_L1 = w1 E1 + f12 e_L2 + f13 e_L3.
+    K: one cascade step, a K vacancy filled by K-alpha leaves one L vacancy, a KLL Auger decay two,
+    L2:L3 taken as 1:2 (K-alpha2 to K-alpha1). M-shell fluorescence is neglected.
     """
     sd = shell_data(Z)
     w, e = np.array(sd.fluorescence_yields), np.array(sd.mean_line_energies)
+    f12, f13, f23 = (_safe(xraylib.CosKronTransProb, Z, getattr(xraylib, f"FL{t}_TRANS")) for t in (12, 13, 23))
     escape = w * e
+    escape[2] += f23 * escape[3]
+    escape[1] += f12 * escape[2] + f13 * escape[3]
     escape[0] += (w[0] * sd.k_alpha_probability + 2 * (1 - w[0])) * (escape[2] + 2 * escape[3]) / 3
     return escape
 
@@ -221,7 +271,8 @@ def _element(Z: int, key: bytes) -> dict:
                                 / integrated_cross_section(PHOTOIONIZATION, Z, E_JOINT))
     out["incoherent"][hi] = jv["incoherent"] * inc[hi] / jv["inc_model"]
     out["coherent"][hi] = jv["coherent"] * coh[hi] / jv["coh_model"]
-    out["pair"] = pair_total(Z, E) * per_gram
+    out["pair"] = per_gram * 1e-24 * (integrated_cross_section(PAIR_NUCLEAR, Z, E)
+                                      + integrated_cross_section(PAIR_ELECTRON, Z, E))
     # fluorescence energy carried away per photoabsorption, MeV
     escape = _fluorescence_escape(Z)
     out["f_photoelectric"] = 1 - shell_fractions(Z, E) @ escape / E
@@ -246,35 +297,68 @@ def photon_cross_sections(material: Material, E) -> dict:
     return {p: sum(w * d[p] for w, d in parts) for p in PROCESSES}
 
 
-def radiative_fraction(material: Material, T) -> np.ndarray:
-    """Radiative yield Y(T) of an electron of initial kinetic energy T (MeV) slowing down in the material.
+@lru_cache(maxsize=64)
+def _yield_tables(material: Material) -> tuple:
+    """Radiative yields of electrons and positrons on _T_YIELD (see radiation_yield)."""
+    T = _T_YIELD
+    s_rad = radiative_stopping_power(material, T)
+    out = []
+    for positron in (False, True):
+        s_tot = collision_stopping_power(material, T, positron) + s_rad
+        loss = s_rad / s_tot                                   # radiated share of dT
+        survival_log = np.zeros_like(T)                        # ln of the survival from T_i down to T[0]
+        if positron:
+            sigma = annihilation_cross_section(material, T)
+            loss = loss + T * sigma / s_tot                    # kinetic energy carried off by annihilation
+            survival_log = cumulative_trapezoid(sigma / s_tot, T, initial=0.0)
+        # Y(T_j) T_j = ∫_0^T_j exp(-(C_j - C(t))) loss(t) dt, with loss(t) flat below T[0]
+        weighted = np.exp(survival_log) * loss
+        integral = weighted[0] * T[0] + cumulative_trapezoid(weighted, T, initial=0.0)
+        out.append(np.exp(-survival_log) * integral / T)
+    return tuple(out)
 
-    Y = b T / (1 + b T), b = 6e-4 Z per MeV (Koch & Motz, Rev. Mod. Phys. 31 (1959) 920; Evans,
-    "The Atomic Nucleus" (1955) ch. 21 eq. 3.4), Z the electron-weighted mean atomic number
-    sum w Z²/A / sum w Z/A. About 10 % accurate; g enters mu_en at the 1-2 % level only above 5 MeV.
+
+def radiation_yield(material: Material, T, positron: bool = False) -> np.ndarray:
+    """Fraction Y(T) of the initial kinetic energy T (MeV) of an electron (or positron) slowing down in the
+    material that is radiated: Y T = ∫_0^T S_rad/S_tot dT' in the continuous-slowing-down approximation
+    (ICRU Report 37, sec. 2.6), for positrons plus the kinetic energy carried off by two-photon annihilation
+    in flight (Heitler cross section) weighted with the probability of surviving to that energy (Seltzer,
+    Radiat. Res. 136 (1993) 147). Stopping powers of mcdose.physics.collision and .bremsstrahlung.
     """
-    zw = [(w * z * z / a, w * z / a) for z, w, a in zip(material.Z, material.mass_fractions, material.A)]
-    z_eff = sum(p for p, _ in zw) / sum(q for _, q in zw)
-    bT = 6e-4 * z_eff * np.asarray(T, dtype=float)
-    return bT / (1 + bT)
+    table = _yield_tables(material)[int(positron)]
+    lnT = np.log(np.clip(np.asarray(T, dtype=float), _T_YIELD[0], _T_YIELD[-1]))
+    return np.interp(lnT, np.log(_T_YIELD), table)
 
 
 def mu_en_over_rho(material: Material, E) -> np.ndarray:
     """Mass energy-absorption coefficient mu_en/rho, cm²/g, at photon energies E (MeV).
 
-    mu_en = sum_i mu_i f_i (1 - g) (see the module docstring); g = sum_i mu_i f_i Y(T_i) / mu_tr with
-    Y evaluated at the mean initial kinetic energy T_i of process i's charged particles (f_i E, and
-    (E - 2 mc²)/2 for each pair particle). Positron annihilation in flight is not counted in g.
+    mu_en = sum_i mu_i f_i (1 - g_i) (see the module docstring), g_i the radiation yield averaged over the
+    initial kinetic energies of process i's charged particles, weighted with their energy: one
+    photoelectron (with the Auger energy) of f_pe E; the Compton electrons' spectrum of the Klein–Nishina x
+    S(x) integrand; electron and positron of the pair sharing E - 2 mc² as the pair DCS does.
     """
     E = _energies(E)
     mu_tr = np.zeros_like(E)
     mu_rad = np.zeros_like(E)
-    for w, d in _elements(material, E):
-        for p, t in (("photoelectric", E * d["f_photoelectric"]), ("incoherent", E * d["f_incoherent"]),
-                     ("pair", np.maximum(E - 2 * MEC2, 0.0) / 2)):
+    lnu = np.log(_U)
+    for (Z, w), (_, d) in zip(zip(material.Z, material.mass_fractions), _elements(material, E)):
+        compton, r = _compton_integrand(Z, E)
+        t = E[:, None] * (1 - r)
+        g_inc = (np.trapezoid(compton * t * radiation_yield(material, t), lnu, axis=1)
+                 / np.trapezoid(compton * t, lnu, axis=1))
+        eps, share = pair_sharing(Z, E)
+        t_minus = np.maximum(eps * E[:, None] - MEC2, 0.0)
+        t_plus = np.maximum((1 - eps) * E[:, None] - MEC2, 0.0)
+        radiated = (share * (t_minus * radiation_yield(material, t_minus)
+                             + t_plus * radiation_yield(material, t_plus, positron=True))).sum(axis=1)
+        kinetic = (share * (t_minus + t_plus)).sum(axis=1)
+        g_pair = radiated / np.where(kinetic > 0, kinetic, 1.0)
+        g_pe = radiation_yield(material, E * d["f_photoelectric"])
+        for p, g in (("photoelectric", g_pe), ("incoherent", g_inc), ("pair", g_pair)):
             tr = w * d[p] * d["f_" + p]
             mu_tr += tr
-            mu_rad += tr * radiative_fraction(material, t)
+            mu_rad += tr * g
     return mu_tr - mu_rad
 
 

@@ -27,8 +27,7 @@ from .constants import FINE_STRUCTURE as ALPHA
 from ..kernels.pair import screening_functions
 
 __all__ = ["MEC2", "klein_nishina", "klein_nishina_transfer_fraction",
-           "coulomb_correction", "triplet_eta", "screening_radius", "pair_g0", "pair_dcs", "pair_nuclear",
-           "pair_total"]
+           "coulomb_correction", "triplet_eta", "screening_radius", "pair_g0", "pair_dcs", "pair_sharing"]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(48)  # nodes on [-1, 1] over eps in [1/kappa, 1/2]
 _Q_PER_X = 4 * np.pi * 3.8615926796e-3  # q / (m c) per unit x = sin(theta/2)/lambda (1/Å)
@@ -122,7 +121,7 @@ def pair_dcs(Z, k_MeV, eps) -> np.ndarray:
       f_1 = 2 - 2 ln(1 + b²) - 4 b atan(1/b),
       f_2 = 4/3 - 2 ln(1 + b²) + 2 b² (4 - 4 b atan(1/b) - 3 ln(1 + 1/b²)),
     which is PENELOPE's (2/3)[2 (eps - 1/2)² (g_1 + g_0) + g_2 + g_0] with g_1 = (3 f_1 - f_2)/2,
-    g_2 = (3 f_1 + f_2)/4. PENELOPE's factor C_r = 1.0093 is left out (see pair_nuclear).
+    g_2 = (3 f_1 + f_2)/4. PENELOPE's factor C_r = 1.0093 is left out (see pair_sharing).
     Zero outside 1/kappa < eps < 1 - 1/kappa, kappa = k/mc². Broadcasts over k_MeV and eps.
     """
     k = np.asarray(k_MeV, dtype=float) / MEC2
@@ -138,26 +137,19 @@ def pair_dcs(Z, k_MeV, eps) -> np.ndarray:
     return np.where(inside, ALPHA * R_E**2 * Z * (Z + triplet_eta(Z, kk * MEC2)) * phi, 0.0)
 
 
-def pair_nuclear(Z, E) -> np.ndarray:
-    """Pair production in the field of the nucleus, cm²/atom; zero below 2 mc².
+def pair_sharing(Z, E) -> tuple:
+    """Quadrature of the energy sharing: (eps, w), shape (n, 48) each, eps in [1/kappa, 1/2] the fraction of
+    the photon energy taken (with its rest energy) by one of the pair, w the Gauss–Legendre weight times
+    pair_dcs (nuclear plus triplet), cm²/atom; the DCS is symmetric about eps = 1/2, so the other particle
+    takes 1 - eps and w sums to the total. Zero weights below 2 mc².
 
-    The PENELOPE DCS (pair_dcs without the triplet term) integrated over eps by Gauss–Legendre on
-    [1/kappa, 1/2] (the DCS is symmetric about 1/2). Beyond Born: Davies–Bethe–Maximon Coulomb
-    correction at high energy, the fitted F_0 near threshold. Nuclear plus triplet against XCOM's partial
-    pair cross sections (NIST SRD 8 data files): Pb -8.5 / -4.8 / +0.1 / -1.2 / -1.6 % at 1.5 / 2 / 3 / 10 / 15 MeV,
-    Cu -6.4 / +2.7 / -0.4 % at 1.5 / 3 / 10 MeV; water within 0.4 % of the Born model it replaced.
-    PENELOPE's radiative factor C_r = 1.0093 is omitted: with it Pb is +2.7 % at 3 MeV and water
-    moves +1 % at 50 MeV.
-    """
+    The total against XCOM's pair cross sections (nuclear plus electron field, NIST SRD 8 data files):
+    Pb -8.5 / -4.8 / +0.1 / -1.2 / -1.6 % at 1.5 / 2 / 3 / 10 / 15 MeV, Cu -6.4 / +2.7 / -0.4 % at 1.5 / 3 /
+    10 MeV; the tables therefore take their totals from EPDL97 and use this DCS for the sharing only.
+    PENELOPE's radiative factor C_r = 1.0093 is omitted: with it Pb is +2.7 % at 3 MeV."""
     E = np.atleast_1d(np.asarray(E, dtype=float))
     k = E / MEC2
     e0 = 1.0 / np.maximum(k, 2.0)
     eps = e0[:, None] + (0.5 - e0[:, None]) * (_GL_X + 1) / 2
-    eta = triplet_eta(Z, E)
-    per = pair_dcs(Z, E[:, None], eps) * (Z / (Z + eta))[:, None]
-    return np.where(k > 2.0, (0.5 - e0) * (per * _GL_W).sum(axis=1), 0.0)
-
-
-def pair_total(Z, E) -> np.ndarray:
-    """Nuclear plus triplet pair production, cm²/atom: sigma_nuc (1 + eta/Z)."""
-    return pair_nuclear(Z, E) * (1 + triplet_eta(Z, E) / Z)
+    w = (0.5 - e0)[:, None] * pair_dcs(Z, E[:, None], eps) * _GL_W
+    return eps, np.where((k > 2.0)[:, None], w, 0.0)

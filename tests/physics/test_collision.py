@@ -124,6 +124,30 @@ def test_density_effect_conductor_vs_sbs84_fit():
     assert np.max(np.abs(col.density_effect(ALUMINIUM, T) - fit)) < dmax + 0.02
 
 
+@pytest.mark.parametrize("Z", sorted(col._SBS84_ELEMENTS))
+def test_sbs84_element_parameters_are_consistent(Z):
+    """Transcription check of the SBS84 rows: -C = 2 ln(I / h nu_p) + 1 (SBS84 eq. 9, with this module's plasma
+    energy; 0.002 for the printed digits), and the fit is continuous at X0, where it must equal delta0 (0.01:
+    delta0 is printed with two decimals)."""
+    I_eV, density, minus_c, x0, x1, a, m, delta0 = col._SBS84_ELEMENTS[Z]
+    metal = Material(f"z{Z}", density, (Z,), (1.0,), I_eV, "SBS84")
+    assert minus_c == pytest.approx(2 * np.log(I_eV / col.plasma_energy_eV(metal)) + 1, abs=2e-3)
+    assert 4.6052 * x0 - minus_c + a * (x1 - x0) ** m == pytest.approx(delta0, abs=0.01)
+    assert col.sbs84_parameters(metal) == (minus_c, x0, x1, a, m, delta0)
+
+
+def test_sbs84_parameters_only_at_their_density_and_i_value():
+    """Compressed copper or another I-value falls back to the general method (the fit holds for one density)."""
+    copper = Material("cu", 8.96, (29,), (1.0,), 322.0, "NIST", conduction_electrons=1.0)
+    assert col.sbs84_parameters(copper) is not None
+    assert col.sbs84_parameters(Material("cu", 4.48, (29,), (1.0,), 322.0, "NIST", conduction_electrons=1.0)) is None
+    assert col.sbs84_parameters(Material("cu", 8.96, (29,), (1.0,), 330.0, "NIST", conduction_electrons=1.0)) is None
+    T = np.array([0.5, 5.0])
+    general = col.density_effect(Material("cu", 8.96 * 1.02, (29,), (1.0,), 322.0, "NIST", conduction_electrons=1.0), T)
+    # the two routes agree to the size of the discrepancy they fix (< 0.1) at 2 % density difference
+    assert np.all(np.abs(col.density_effect(copper, T) - general) < 0.15)
+
+
 @pytest.mark.parametrize("positron", [False, True])
 def test_restricted_equals_unrestricted_at_maximum_cut(positron):
     T = np.geomspace(1e-3, 50.0, 60)
