@@ -1,6 +1,6 @@
 """Bremsstrahlung data vs NIST ESTAR, the high-energy radiation length, the tables' own nodes, and consistency.
 
-References: radiative stopping powers from NIST ESTAR, copied from /work/shared/refs/nist_reference.csv (water:
+References: radiative stopping powers from NIST ESTAR, copied from benchmarks/reference/nist_reference.csv (water:
 liquid, I = 75 eV; air: dry, near sea level). ESTAR integrates the same Seltzer-Berger cross sections, so these
 rows check the reading, interpolation and quadrature (measured: within 0.4 %); the independent physics check
 is the complete-screening limit (radiation length). Units: MeV, cm^2/g.

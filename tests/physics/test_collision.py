@@ -3,7 +3,7 @@
 References:
 - NIST ESTAR collision stopping powers (Berger, Coursey, Zucker, Chang; ICRU
   Report 37 method, Sternheimer density effect, no shell correction), the
-  S_col rows of /work/shared/refs/nist_reference.csv plus further ESTAR water rows.
+  S_col rows of benchmarks/reference/nist_reference.csv plus further ESTAR water rows.
 - Sternheimer, Berger & Seltzer, At. Data Nucl. Data Tables 30 (1984) 261
   (SBS84), Table 1: plasma energy, adjustment factor rho, the fit parameters
   -C, X0, X1, a, m and Delta_max, the stated upper bound of |fit - exact delta|.

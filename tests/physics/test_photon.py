@@ -22,7 +22,7 @@ from mcdose.physics.photon_highenergy import (MEC2, coulomb_correction, klein_ni
 
 WATER = Material("water", 1.0, (1, 8), (0.111894, 0.888106), 75.0, "NIST")
 AIR = Material("air", 1.20479e-3, (6, 7, 8, 18), (0.000124, 0.755268, 0.231781, 0.012827), 85.7, "NIST")
-NIST_CSV = Path("/work/shared/refs/nist_reference.csv")
+NIST_CSV = Path(__file__).resolve().parents[2] / "benchmarks" / "reference" / "nist_reference.csv"
 
 
 def element(Z):
