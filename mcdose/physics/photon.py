@@ -31,7 +31,7 @@ mu_en/rho = sum_i mu_i f_i (1 - g) (Hubbell, Int. J. Appl. Radiat. Isot. 33
 f_pe = 1 - sum_s P_s omega_s E_s / E (fluorescence escape from K, L1-L3 after
 photoabsorption in shell s, P_s from xraylib's partial photo cross sections,
 omega_s the fluorescence yield, E_s the rate-weighted mean line energy, plus
-L fluorescence after K vacancies; no Coster–Kronig), f_inc from the Klein–Nishina x S(x) energy-transfer
+L fluorescence after K vacancies and Coster–Kronig transfers), f_inc from the Klein–Nishina x S(x) energy-transfer
 integral, f_pair = 1 - 2 mc²/E, f_coh = 0; g_i the radiation yield of process i's charged particles
 averaged over their initial energies (radiation_yield, mu_en_over_rho). xraylib 4.3's CS_Energy is not used: it is wrong for
 oxygen (0.0311 vs NIST 0.02794 cm²/g at 1 MeV, 0.429 vs 0.618 at 20 keV; it
@@ -50,10 +50,10 @@ from ..errors import InputError
 from ..materials import Material, atomic_weight
 from .constants import AVOGADRO_PER_MOL as N_A
 from .constants import CLASSICAL_ELECTRON_RADIUS_CM as R_E
-from .epdl import PAIR_ELECTRON, PAIR_NUCLEAR, PHOTOIONIZATION, integrated_cross_section
 from .annihilation import annihilation_cross_section
 from .bremsstrahlung import radiative_stopping_power
 from .collision import collision_stopping_power
+from .epdl import PAIR_ELECTRON, PAIR_NUCLEAR, PHOTOIONIZATION, integrated_cross_section
 from .photon_highenergy import MEC2, pair_sharing
 
 __all__ = ["E_JOINT", "PROCESSES", "photon_cross_sections", "mu_en_over_rho", "radiation_yield",
@@ -306,7 +306,7 @@ def _yield_tables(material: Material) -> tuple:
     for positron in (False, True):
         s_tot = collision_stopping_power(material, T, positron) + s_rad
         loss = s_rad / s_tot                                   # radiated share of dT
-        survival_log = np.zeros_like(T)                        # ln of the survival from T_i down to T[0]
+        survival_log = np.zeros_like(T)                        # C(T) = ∫_T[0]^T sigma_an / S_tot dT'
         if positron:
             sigma = annihilation_cross_section(material, T)
             loss = loss + T * sigma / s_tot                    # kinetic energy carried off by annihilation
