@@ -25,6 +25,7 @@ __all__ = ["PHOTOIONIZATION", "PAIR_NUCLEAR", "PAIR_ELECTRON", "epdl_path", "int
 PHOTOIONIZATION = 73             # ENDL reaction designators C: total photoionization,
 PAIR_NUCLEAR = 74                # pair production in the field of the nucleus,
 PAIR_ELECTRON = 75               # and in the field of the atomic electrons (triplet)
+_REACTIONS = (PHOTOIONIZATION, PAIR_NUCLEAR, PAIR_ELECTRON)
 _INTEGRATED = 0                  # ENDL reaction property I of an integrated cross section
 _NUMBER = re.compile(r"([+-]?\d*\.\d*)([+-]\d+)")
 
@@ -45,21 +46,23 @@ def _number(text: str) -> float:
     return float(f"{m.group(1)}e{m.group(2)}") if m else float(text)
 
 
-@lru_cache(maxsize=None)
-def _sections(reaction: int) -> dict:
-    """{Z: (energy MeV, barn)} of every total (S = 0) integrated cross section of one reaction."""
+@lru_cache(maxsize=1)
+def _sections() -> dict:
+    """{(C, Z): (energy MeV, barn)} of every total (S = 0) integrated cross section of the reactions used here,
+    from one pass over the file."""
     lines = epdl_path().read_text().splitlines()
     out, i = {}, 0
     while i + 1 < len(lines):
         z = int(lines[i][0:6]) // 1000
         head = lines[i + 1]
-        wanted = (int(head[0:2]) == reaction and int(head[2:5]) == _INTEGRATED and int(head[5:8]) == 0)
+        reaction = int(head[0:2])
+        wanted = (reaction in _REACTIONS and int(head[2:5]) == _INTEGRATED and int(head[5:8]) == 0)
         j = i + 2
         while not (len(lines[j]) > 71 and lines[j][71] == "1" and not lines[j][:60].strip()):
             j += 1
         if wanted:
             data = np.array([(_number(s[0:11]), _number(s[11:22])) for s in lines[i + 2:j]])
-            out[z] = (data[:, 0], data[:, 1])
+            out[reaction, z] = (data[:, 0], data[:, 1])
         i = j + 1
     return out
 
@@ -69,7 +72,7 @@ def integrated_cross_section(reaction: int, Z: int, E) -> np.ndarray:
 
     Log-log interpolation (EPDL97's own law for these sections); 0 below the first tabulated energy.
     """
-    energy, value = _sections(reaction)[Z]
+    energy, value = _sections()[reaction, Z]
     E = np.asarray(E, dtype=float)
     ln = np.interp(np.log(E), np.log(energy), np.log(np.maximum(value, 1e-300)))
     return np.where(E >= energy[0], np.exp(ln), 0.0)
