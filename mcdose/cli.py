@@ -6,10 +6,13 @@ with status 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import math
+import signal
 import sys
 
 from . import __version__
 from .errors import InputError
+from .schema import Field
 
 DESCRIPTION = """\
 mcdose - Monte Carlo dose for intra-operative radiotherapy (IOERT electron
@@ -25,10 +28,57 @@ typical use:
   mcdose compare result.h5 measured.mcc --html report.html   commissioning check
 """
 
+MESSAGE_LIMIT = 400     # characters of an error line
+_MM_TOLERANCES = ("dmax_tol", "r90_tol", "r80_tol", "r50_tol", "rp_tol", "field_size_tol", "penumbra_tol")
+#: Allowed values of the numeric options, by dest (the same meaning in every command).
+_NUMBERS = {"radius": Field("float", unit="cm", gt=0), "depth": Field("float", unit="cm"),
+            "offset": Field("float", unit="cm"), "position": Field("float", unit="cm"),
+            "prescription": Field("float", unit="Gy", gt=0),
+            "prescription_isodose": Field("float", unit="%", gt=0, le=100),
+            "pass_rate": Field("float", unit="%", gt=0, le=100), "threshold": Field("float", unit="%", ge=0, le=100),
+            "ds_tol": Field("float", unit="%", gt=0), **dict.fromkeys(_MM_TOLERANCES, Field("float", unit="mm", gt=0))}
+
+
+def _one_line(message: str) -> str:
+    """An error message as one line of at most MESSAGE_LIMIT characters (control characters escaped,
+    the middle of a longer one replaced by ' ... ')."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    if len(text) > MESSAGE_LIMIT:
+        keep = (MESSAGE_LIMIT - 5) // 2
+        text = f"{text[:keep]} ... {text[-keep:]}"
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with mcdose's errors: one line ``mcdose: error: --option: ...``, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"mcdose: error: {_one_line(message.removeprefix('argument '))}\n")
+
+
+def _check_numbers(args) -> None:
+    """Refuse NaN, infinite and out-of-range values of the numeric options (see _NUMBERS)."""
+    for dest, field in _NUMBERS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            field.check(f"--{dest.replace('_', '-')}", value)
+
+
+def _levels(text: str) -> list:
+    """argparse type of --levels: comma-separated finite numbers > 0."""
+    try:
+        levels = [float(v) for v in text.split(",")]
+    except ValueError:
+        levels = []
+    if not levels or not all(math.isfinite(v) and v > 0 for v in levels):
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: comma-separated numbers > 0, e.g. 90,80,50")
+    return levels
+
 
 def _cmd_check(args) -> int:
-    from .config import load_config
+    from .config import load_config, preflight
     spec = load_config(args.config)
+    preflight(spec)
     print(f"# {args.config}: valid. Resolved configuration (defaults filled in):")
     print(spec.text, end="")
     return 0
@@ -39,7 +89,7 @@ def _cmd_run(args) -> int:
 
     from .api import run
     out = Path(args.output)
-    result = run(args.config, output=out, force=args.force, progress=not args.quiet,
+    result = run(args.config, output=out, force=args.force, resume=args.resume, progress=not args.quiet,
                  histories=args.histories, seed=args.seed, threads=args.threads, batches=args.batches)
     md = result.metadata
     dmax, umax, idx = result.max_dose()
@@ -49,6 +99,10 @@ def _cmd_run(args) -> int:
     print(f"charged secondaries: {md['electron_transport']}")
     if md["lost_particles"]:
         print(f"warning: {md['lost_particles']} particle(s) lost by the navigation (see the file)")
+    if "stopped_by" in md:      # interrupted: the finished batches are written, the run is not complete
+        print(f"incomplete: {md['batches']} of {md['batches_requested']} batches (stopped by {md['stopped_by']}); "
+              f"continue with: mcdose run {args.config} -o {out} --resume", file=sys.stderr)
+        return 128 + signal.Signals[md["stopped_by"]].value
     return 0
 
 
@@ -68,6 +122,11 @@ def _cmd_plot(args) -> int:
         if getattr(args, name) is not None and args.kind not in kinds:
             raise InputError(f"plot: --{name.replace('_', '-')} applies to --kind {' or '.join(kinds)}, "
                              f"not {args.kind}")
+    from .outputs import check_output, config_inputs
+    from .plotting_dose import image_suffixes
+    inputs = config_inputs(args.input) if is_config else [("the result file", args.input)]
+    inputs += config_inputs(args.config) if args.config else []
+    check_output(Path(args.output), force=True, inputs=inputs, suffixes=image_suffixes())
     if args.kind == "geometry":
         from .config import load_config
         from .plotting import plot_geometry
@@ -95,10 +154,7 @@ def _isodose_figure(res, args):
     from .plotting_dose import isodose_figure
     plane = dose_plane(res, args.plane or "y", args.position or 0.0)
     factor, unit = dose_scale(res.max_dose()[0], args.prescription, args.prescription_isodose or 100.0)
-    try:
-        levels = [float(v) for v in (args.levels or "100,90,80,50,20,10").split(",")]
-    except ValueError:
-        raise InputError(f"--levels {args.levels!r}: comma-separated numbers, e.g. 90,80,50") from None
+    levels = args.levels or [100, 90, 80, 50, 20, 10]
     if unit == "Gy" and args.levels is None:
         levels = [args.prescription * v / 100 for v in (110, 100, 90, 50, 20)]
     return isodose_figure(plane, isodose_lines(plane, levels, factor, unit), factor, _outline_geometry(res, args))
@@ -130,38 +186,44 @@ def _cmd_compare(args) -> int:
 
     from .analysis import Tolerances, compare, parse_criteria, read_measured
     from .analysis.compare import table
-    from .results import check_output, load
+    from .outputs import atomic_write, check_output
+    from .results import load
     pct, dta = parse_criteria(args.gamma)
-    mm = {name: getattr(args, name) / 10.0 for name in ("dmax_tol", "r90_tol", "r80_tol", "r50_tol", "rp_tol",
-                                                        "field_size_tol", "penumbra_tol")}
+    mm = {name: getattr(args, name) / 10.0 for name in _MM_TOLERANCES}
     tol = Tolerances(gamma_dose_pct=pct, gamma_dta_cm=dta, gamma_pass_pct=args.pass_rate,
                      gamma_threshold_pct=args.threshold, gamma_local=args.local, dmax_cm=mm["dmax_tol"],
                      r90_cm=mm["r90_tol"], r80_cm=mm["r80_tol"], r50_cm=mm["r50_tol"], rp_cm=mm["rp_tol"],
                      ds_pct=args.ds_tol, field_size_cm=mm["field_size_tol"], penumbra_cm=mm["penumbra_tol"])
-    if args.html:
-        check_output(Path(args.html), args.force)
+    inputs = [("the result file", args.result)] + [("a measured file", path) for path in args.measured]
+    html = None if args.html is None else check_output(Path(args.html), args.force, inputs)
     res = load(args.result)
     curves = [c for path in args.measured for c in read_measured(path, args.unit, args.depth)]
     comparison = compare(res, curves, tol, pdd_radius=args.radius)
     print(table(comparison))
-    if args.html:
+    if html is not None:
         from .analysis.report_html import html_report
-        Path(args.html).write_text(html_report(comparison, Path(args.result).name), encoding="utf-8")
-        print(f"wrote {args.html}")
+        text = html_report(comparison, Path(args.result).name)
+        atomic_write(html, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        print(f"wrote {html}")
     return 0 if comparison.passed else 1
 
 
 def _cmd_pdd(args) -> int:
+    from pathlib import Path
+
     import numpy as np
 
+    from .outputs import atomic_write, check_output
     from .results import load
+    csv = None if args.csv is None else check_output(Path(args.csv), force=True,
+                                                     inputs=[("the result file", args.file)])
     curve = load(args.file).pdd(radius=args.radius)
     label = "depth_cm" if curve.axis == "z" else "radius_cm"
     rows = np.column_stack([curve.position_cm, curve.dose, curve.sigma])
-    if args.csv:
-        np.savetxt(args.csv, rows, delimiter=",", fmt="%.6e",
-                   header=f"{label},dose_Gy_per_particle,sigma_Gy_per_particle", comments="")
-        print(f"wrote {args.csv}")
+    if csv is not None:
+        atomic_write(csv, lambda tmp: np.savetxt(tmp, rows, delimiter=",", fmt="%.6e", comments="",
+                                                 header=f"{label},dose_Gy_per_particle,sigma_Gy_per_particle"))
+        print(f"wrote {csv}")
     peak = curve.dose.max()
     print(f"{label:>10}  {'dose Gy/particle':>16}  {'1 sigma %':>9}  {'% of max':>8}")
     for x, d, s in rows:
@@ -187,6 +249,10 @@ def _cmd_info(args) -> int:
             ("grid", res.grid.describe()), ("materials", ", ".join(res.materials) or "-")]
     rows += [(key.replace("_", " "), md[key]) for key in ("histories", "batches", "seed", "lost_particles")
              if key in md]
+    if md.get("batches_requested", md.get("batches")) != md.get("batches"):
+        rows.append(("status", f"incomplete: {md['batches']} of {md['batches_requested']} batches"
+                                   f"{' (stopped by ' + md['stopped_by'] + ')' if 'stopped_by' in md else ''}; "
+                                   "continue with mcdose run CONFIG -o OUT --resume"))
     if "elapsed_seconds" in md:
         rows.append(("elapsed", f"{md['elapsed_seconds']:.1f} s"))
     if "electron_transport" in md:
@@ -204,7 +270,10 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_materials(args) -> int:
+    from pathlib import Path
+
     from . import materials
+    from .outputs import atomic_write, check_output
     if args.name is None:
         if args.table or args.csv:
             raise InputError("materials: --table and --csv need a material NAME")
@@ -214,6 +283,7 @@ def _cmd_materials(args) -> int:
             print(f"{m.name:<20}{m.density:>14.6g}{m.I_eV:>8.1f}  {m.description}")
         return 0
     m = materials.get(args.name)
+    csv = None if args.csv is None else check_output(Path(args.csv), force=True)
     if not (args.table or args.csv):
         print(f"{m.name}: {m.description}")
         print(f"  density      {m.density:g} g/cm3")
@@ -226,20 +296,19 @@ def _cmd_materials(args) -> int:
         return 0
     from .physics.report import material_table
     table = material_table(m)
-    if args.csv:
-        table.write_csv(args.csv)
-        print(f"wrote {args.csv}")
+    if csv is not None:
+        atomic_write(csv, table.write_csv)
+        print(f"wrote {csv}")
     if args.table:
         print(table.text())
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mcdose", description=DESCRIPTION,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _Parser(prog="mcdose", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"mcdose {__version__}")
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("check", help="validate a configuration and print it with defaults filled in")
     c.add_argument("config", help="configuration file (TOML)")
@@ -252,7 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--batches", type=int, help="override run.batches")
     r.add_argument("--seed", type=int, help="override run.seed")
     r.add_argument("--threads", type=int, help="override run.threads (0 = all cores)")
-    r.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    r.add_argument("--force", action="store_true", help="overwrite an existing output file (and discard the batches "
+                                                        "an interrupted run left in OUT.h5.partials)")
+    r.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint "
+                                                         "OUT.h5.partials (each batch file is verified first)")
     r.add_argument("--quiet", action="store_true", help="no progress display")
     r.set_defaults(func=_cmd_run)
 
@@ -270,8 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--plane", choices=["x", "y", "z"], help="isodose: plane x|y|z = --position (default y; "
                                                            "cylindrical meshes: the r-z plane)")
     g.add_argument("--position", type=float, help="isodose: plane position, cm (default 0)")
-    g.add_argument("--levels", help="isodose: comma-separated levels, %% of Dmax (default 100,90,80,50,20,10) "
-                                    "or Gy with --prescription")
+    g.add_argument("--levels", type=_levels,
+                   help="isodose: comma-separated levels, %% of Dmax (default 100,90,80,50,20,10) or Gy with "
+                        "--prescription")
     g.add_argument("--prescription", type=float, metavar="GY",
                    help="isodose: prescribed dose (Gy) to the --prescription-isodose level; levels then in Gy")
     g.add_argument("--prescription-isodose", type=float, metavar="PCT",
@@ -324,16 +397,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:    # --help, --version, or a usage error already printed
+        return exc.code
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
     try:
+        _check_numbers(args)
         return args.func(args)
     except InputError as exc:
         if args.debug:
             raise
-        print(f"mcdose: error: {exc}", file=sys.stderr)
+        print(f"mcdose: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mcdose: interrupted", file=sys.stderr)

@@ -5,11 +5,17 @@ The schema (keys, types, units, ranges, defaults) is declared once in
 is an :class:`~mcdose.errors.InputError` whose message names the key path, the
 bad value and what is allowed, e.g.
 ``source.energy: -3 is not allowed: MeV, must be > 0 and <= 50``.
+:func:`preflight` checks what the schema cannot (the phantom, the scoring mesh
+against it and the memory) before any physics; warnings go to the ``mcdose``
+logger as one line ``mcdose: warning: ...`` (:func:`warn`).
 """
 from __future__ import annotations
 
 import difflib
+import logging
 import math
+import os
+import re
 from pathlib import Path
 from types import MappingProxyType
 
@@ -20,9 +26,13 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 from . import materials
 from .errors import InputError
-from .schema import SECTIONS, Field
+from .schema import SECTIONS, Field, _show, check_spectrum
 
-__all__ = ["Spec", "load_config", "validate"]
+__all__ = ["Spec", "load_config", "validate", "preflight"]
+
+log = logging.getLogger("mcdose")
+MAX_BINS = 2 ** 28                  # scoring bins: 2 GiB per float64 array over the mesh
+MAX_TEXT_BYTES = 16 * 2 ** 20       # a configuration or spectrum file larger than this is not one
 
 
 class Section:
@@ -122,22 +132,52 @@ def load_config(path_or_dict, **overrides) -> Spec:
     elif isinstance(path_or_dict, dict):
         raw = _plain(path_or_dict)
     else:
-        path = Path(path_or_dict)
-        if not path.is_file():
-            raise InputError(f"configuration file {str(path)!r} not found")
+        path = existing_file(path_or_dict, "configuration file")
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise InputError(f"{path}: not a TOML text file (not UTF-8)") from None
+            raw = tomllib.loads(read_text(path))
         except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"{path}: not valid TOML: {exc}") from None
+            raise InputError(f"{str(path)!r}: not valid TOML: {exc}") from None
         source_path = str(path.resolve())
     for dotted, value in overrides.items():
         section, _, key = dotted.partition(".")
         if not key:
             raise InputError(f"override {dotted!r} must be 'section.key'")
-        raw.setdefault(section, {})[key] = value
+        if not isinstance(raw.setdefault(section, {}), dict):
+            raise InputError(f"{_dotted(section)}: must be a table [{_dotted(section)}] (override {dotted!r})")
+        raw[section][key] = value
     return validate(raw, source_path=source_path)
+
+
+def existing_file(path, noun: str, key: str = "") -> Path:
+    """``path`` as a Path if it is a regular file; else an InputError (prefixed ``key:``) saying it is
+    missing, a directory or something else (``noun``: what it should be, e.g. "configuration file")."""
+    path = Path(path)
+    head = f"{key}: " if key else ""
+    if path.is_dir():
+        raise InputError(f"{head}{str(path)!r} is a directory, not a {noun}")
+    if not path.exists():
+        raise InputError(f"{head}{str(path)!r}: {noun} not found")
+    if not path.is_file():
+        raise InputError(f"{head}{str(path)!r} is not a regular file; a {noun} must be one")
+    return path
+
+
+def read_text(path: Path, key: str = "") -> str:
+    """The text of a UTF-8 file (a leading byte-order mark is dropped). Binary, non-UTF-8, unreadable
+    and larger than MAX_TEXT_BYTES files are refused; the message names the file, never its content."""
+    head = f"{key}: " if key else ""
+    try:
+        if path.stat().st_size > MAX_TEXT_BYTES:
+            raise InputError(f"{head}{str(path)!r}: larger than {MAX_TEXT_BYTES // 2 ** 20} MiB; not a text input")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{head}{str(path)!r}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        if b"\0" in data:
+            raise UnicodeError
+        return data.decode("utf-8-sig")
+    except UnicodeError:
+        raise InputError(f"{head}{str(path)!r}: a binary or non-UTF-8 file, not UTF-8 text") from None
 
 
 def validate(raw: dict, source_path: str | None = None) -> Spec:
@@ -147,7 +187,8 @@ def validate(raw: dict, source_path: str | None = None) -> Spec:
     known = set(SECTIONS) | {"materials"}
     for name in raw:
         if name not in known:
-            raise InputError(f"{name}: unknown section{_hint(name, known)}; allowed: {', '.join(sorted(known))}")
+            raise InputError(f"{_dotted(name)}: unknown section{_hint(name, known)}; "
+                             f"allowed: {', '.join(sorted(known))}")
     user_materials = _user_materials(raw.get("materials", {}))
     resolved = {}
     for name, schema in SECTIONS.items():
@@ -175,7 +216,7 @@ def physics_section(**values) -> Section:
 
 
 def _hint(key: str, allowed) -> str:
-    close = difflib.get_close_matches(key, list(allowed), n=1)
+    close = difflib.get_close_matches(str(key), list(allowed), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -190,7 +231,7 @@ def _validate_section(name: str, schema, raw_section: dict) -> dict:
     allowed = list(fields) + list(schema.aliases)
     for key in raw_section:
         if key not in fields:
-            raise InputError(f"{name}.{key}: unknown key{_hint(key, allowed)}; allowed: {', '.join(allowed)}")
+            raise InputError(f"{_dotted(name, key)}: unknown key{_hint(key, allowed)}; allowed: {', '.join(allowed)}")
     for group in schema.one_of:
         present = [k for k in group if k in raw_section]
         if len(present) != 1:
@@ -214,31 +255,40 @@ def _validate_section(name: str, schema, raw_section: dict) -> dict:
 def _user_materials(table) -> dict:
     if not isinstance(table, dict):
         raise InputError("materials: must be a table of [materials.NAME] entries")
+    allowed = ("formula", "composition", "density", "I")
+    fraction = Field("float", unit="a mass fraction", gt=0)
     out = {}
     for name, entry in table.items():
-        path = f"materials.{name}"
-        if not isinstance(entry, dict):
+        path = _dotted("materials", name)
+        if not isinstance(name, str) or not isinstance(entry, dict):
             raise InputError(f"{path}: must be a table with formula or composition, density and optionally I")
-        allowed = {"formula", "composition", "density", "I"}
         for key in entry:
             if key not in allowed:
-                raise InputError(f"{path}.{key}: unknown key{_hint(key, allowed)}; allowed: {', '.join(sorted(allowed))}")
+                raise InputError(f"{_dotted('materials', name, key)}: unknown key{_hint(key, allowed)}; "
+                                 f"allowed: {', '.join(allowed)}")
+        if ("formula" in entry) == ("composition" in entry):
+            raise InputError(f"{path}: give exactly one of formula or composition")
         density = Field("float", unit="g/cm3", gt=0, le=30).check(f"{path}.density", entry.get("density"))
-        I_eV = None
-        if "I" in entry:
-            I_eV = Field("float", unit="eV", ge=1, le=2000).check(f"{path}.I", entry["I"])
+        I_eV = Field("float", unit="eV", ge=1, le=2000).check(f"{path}.I", entry["I"]) if "I" in entry else None
+        if "formula" in entry:
+            where = f"{path}.formula"
+            formula = Field("str").check(where, entry["formula"])
+        else:
+            where, comp = f"{path}.composition", entry["composition"]
+            if not isinstance(comp, dict) or not comp:
+                raise InputError(f"{where}: {_show(comp)} is not allowed: must be a table {{element = mass fraction}}")
+            for element, w in comp.items():
+                at = _dotted("materials", name, "composition", element)
+                fraction.check(at, w)
+                try:
+                    materials.atomic_number(element)
+                except InputError as exc:
+                    raise InputError(f"{at}: {exc}") from None
         try:
-            if ("formula" in entry) == ("composition" in entry):
-                raise InputError("give exactly one of formula or composition")
-            if "formula" in entry:
-                out[name] = materials.from_formula(str(entry["formula"]), density, I_eV, name=name)
-            else:
-                comp = entry["composition"]
-                if not isinstance(comp, dict) or not comp:
-                    raise InputError("composition must be a table {element = mass fraction}")
-                out[name] = materials.from_mass_fractions(comp, density, I_eV, name=name)
+            out[name] = (materials.from_formula(formula, density, I_eV, name=name) if "formula" in entry
+                         else materials.from_mass_fractions(comp, density, I_eV, name=name))
         except InputError as exc:
-            raise InputError(f"{path}: {exc}") from None
+            raise InputError(f"{where}: {exc}") from None
     return out
 
 
@@ -266,21 +316,35 @@ def _check_materials(resolved: dict, user_materials: dict) -> None:
 
 
 def read_spectrum_file(path: Path) -> tuple:
-    """[energy_MeV, weight] pairs from a CSV file (header lines starting with '#' or a letter are skipped)."""
+    """[energy_MeV, weight] pairs from a UTF-8 text file of rows ``energy_MeV, weight``.
+
+    Columns are separated by commas, semicolons, tabs or spaces; blank lines and lines starting
+    with '#' are skipped, and so are non-numeric (header) lines before the first row. A row of
+    any other number of columns is refused: a histogram ``E_low, E_high, w`` is not read (give
+    [energy, weight] lines instead, e.g. the bin centres). Messages give the line number and
+    what was expected, never the file's content.
+    """
     key = "source.spectrum_file"
-    if not path.is_file():
-        raise InputError(f"{key}: {str(path)!r} not found")
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        text = line.strip()
-        if not text or text[0] == "#" or text[0].isalpha():
+    path = existing_file(path, "spectrum file", key)
+    label = f"{key} ({path.name!r})"
+    rows, lines = [], []
+    for n, line in enumerate(read_text(path, key).splitlines(), 1):
+        fields = [f for f in re.split(r"[,;\s]+", line.strip()) if f]
+        if not fields or fields[0].startswith("#"):
             continue
-        parts = [p for p in text.replace(";", ",").replace("\t", ",").split(",") if p.strip()]
         try:
-            rows.append([float(parts[0]), float(parts[1])])
-        except (ValueError, IndexError):
-            raise InputError(f"{key}: {path.name} line {n}: {text!r} is not 'energy_MeV, weight'") from None
-    return Field("spectrum").check(f"{key} ({path.name})", rows)
+            numbers = [float(f) for f in fields]
+        except ValueError:
+            if not rows:
+                continue  # a header
+            raise InputError(f"{label} line {n}: expected two numbers energy_MeV, weight") from None
+        if len(numbers) != 2:
+            raise InputError(f"{label} line {n}: {len(numbers)} columns; expected 2 (energy_MeV, weight)")
+        rows.append(numbers)
+        lines.append(n)
+    if not rows:
+        raise InputError(f"{label}: no rows of two numbers energy_MeV, weight")
+    return check_spectrum(label, rows, lambda i, col: f"{label} line {lines[i]}, {('energy_MeV', 'weight')[col]}")
 
 
 def _check_cross(resolved: dict) -> None:
@@ -301,6 +365,107 @@ def _check_cross(resolved: dict) -> None:
     sc = resolved["scoring"]
     if sc.get("estimator") == "tracklength" and src["particle"] != "photon":
         raise InputError("scoring.estimator: 'tracklength' scores photon kerma; it needs source.particle = 'photon'")
+    check_mesh_size(sc, run)
+
+
+# ----------------------------------------------------------------------------------------------
+# preflight: the scoring mesh against the phantom and the machine
+
+def warn(message: str) -> None:
+    """A warning to the user: one line ``mcdose: warning: MESSAGE`` logged to the ``mcdose`` logger
+    (printed on stderr by Python's last-resort handler where logging is not configured, as in the CLI)."""
+    log.warning("mcdose: warning: %s", message)
+
+
+def check_mesh_size(scoring, run, memory: int | None = None) -> None:
+    """Refuse a scoring mesh of more than MAX_BINS bins, or one whose run would need more than
+    ``memory`` bytes. A run holds per bin at least 8 bytes for each thread's tally row and for
+    about 12 working arrays (batch tally and its exact sum, running sums, masses, dose, ...)."""
+    shape = [len(v) - 1 for k, v in scoring.items() if SECTIONS["scoring"].fields[k].kind == "edges"]
+    bins = math.prod(shape)
+    cpus = os.cpu_count() or 1
+    threads = min(run["threads"] or cpus, cpus)
+    need = 8 * bins * (threads + 12)
+    what = (f"scoring: a mesh of {' x '.join(map(str, shape))} = {bins:,} bins needs about {_bytes(need)} of memory "
+            f"(8 bytes per bin for each of {threads} thread(s) and ~12 working arrays)")
+    if bins > MAX_BINS:
+        raise InputError(f"{what}; at most {MAX_BINS:,} bins (2**28) are allowed")
+    if memory is not None and need > memory:
+        raise InputError(f"{what}; this machine has {_bytes(memory)}")
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024:
+            break
+        n /= 1024
+    return f"{n:.3g} {unit}"
+
+
+def _physical_memory() -> int | None:
+    """This machine's memory in bytes (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _extent(box) -> str:
+    return ", ".join(f"{a} {lo:g}..{hi:g}" for a, (lo, hi) in zip("xyz", box)) + " cm"
+
+
+def _mesh_extent(scoring) -> str:
+    r = scoring.get("r_edges")
+    if scoring["mesh"] == "cartesian":
+        return _extent([(scoring[f"{a}_edges"][0], scoring[f"{a}_edges"][-1]) for a in "xyz"])
+    if scoring["mesh"] == "cylindrical":
+        z = scoring["z_edges"]
+        return f"r {r[0]:g}..{r[-1]:g} about the z axis, z {z[0]:g}..{z[-1]:g} cm"
+    return f"r {r[0]:g}..{r[-1]:g} cm about ({', '.join(f'{c:g}' for c in scoring['center'])})"
+
+
+def _mesh_overlap(scoring, box) -> tuple:
+    """(meets, inside): whether the scoring mesh's region shares a volume with the box
+    [[xmin, xmax], [ymin, ymax], [zmin, zmax]] (cm), and whether it lies inside it. Cylindrical
+    meshes are about the z axis, spherical ones about scoring.center."""
+    slabs = {i: scoring[f"{a}_edges"] for i, a in enumerate("xyz") if f"{a}_edges" in scoring}
+    meets = all(e[0] < box[i][1] and e[-1] > box[i][0] for i, e in slabs.items())
+    inside = all(box[i][0] <= e[0] and e[-1] <= box[i][1] for i, e in slabs.items())
+    if scoring["mesh"] != "cartesian":
+        r = scoring["r_edges"]
+        c, axes = ((0.0, 0.0), (0, 1)) if scoring["mesh"] == "cylindrical" else (scoring["center"], (0, 1, 2))
+        near = math.hypot(*(max(box[i][0] - c[i], 0.0, c[i] - box[i][1]) for i in axes))
+        far = math.hypot(*(max(c[i] - box[i][0], box[i][1] - c[i]) for i in axes))
+        meets = meets and r[0] < far and r[-1] > near
+        inside = inside and all(box[i][0] <= c[i] - r[-1] and c[i] + r[-1] <= box[i][1] for i in axes)
+    return meets, inside
+
+
+def preflight(spec: Spec, geometry=None):
+    """What a run needs beyond the schema, checked before any physics (``mcdose check``, the problem
+    build): the phantom builds (its files read; skipped when ``geometry`` is given), the source starts
+    in the world, the scoring mesh fits in this machine's memory and meets the matter -- the
+    phantom's bounding box, or the world box when phantom.world is a material. A mesh entirely
+    outside it is refused, one partly outside it warned about (:func:`warn`). Returns the geometry."""
+    from . import phantoms
+    from .geometry import VACUUM
+    if geometry is None:
+        geometry = phantoms.from_spec(spec)
+    check_mesh_size(spec.scoring, spec.run, _physical_memory())
+    w, boxes = geometry.world, geometry.boxes
+    if geometry.world_material == VACUUM:
+        box = [(max(w[i][0], min(b[i][0] for b in boxes)), min(w[i][1], max(b[i][1] for b in boxes)))
+               for i in range(3)]
+        matter = f"the phantom ({_extent(box)})"
+    else:
+        box, matter = w, f"the world of phantom.world = {geometry.world_material!r} ({_extent(w)})"
+    meets, inside = _mesh_overlap(spec.scoring, box)
+    mesh = f"the mesh ({_mesh_extent(spec.scoring)})"
+    if not meets:
+        raise InputError(f"scoring: {mesh} lies entirely outside {matter}; it would score nothing")
+    if not inside:
+        warn(f"scoring: {mesh} lies partly outside {matter}; its bins there score no dose")
+    return geometry
 
 
 # ----------------------------------------------------------------------------------------------
@@ -310,13 +475,13 @@ def _toml_value(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
-        return str(v)
+        return str(int(v))
     if isinstance(v, float):
         if math.isinf(v):
             return "inf" if v > 0 else "-inf"
-        return repr(v)
+        return repr(float(v))
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + v.translate(_ESCAPES) + '"'
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
@@ -324,8 +489,20 @@ def _toml_value(v) -> str:
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
-def _key(k: str) -> str:
-    return k if k.replace("_", "").replace("-", "").isalnum() else _toml_value(k)
+# TOML basic-string escapes: quote, backslash, and every control character as \uXXXX
+_ESCAPES = {ord('"'): '\\"', ord("\\"): "\\\\", **{c: f"\\u{c:04X}" for c in (*range(0x20), 0x7F)}}
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key(k) -> str:
+    """A TOML key: bare when it may be, else a quoted basic string."""
+    k = str(k)
+    return k if _BARE_KEY.fullmatch(k) else _toml_value(k)
+
+
+def _dotted(*keys) -> str:
+    """A dotted key path for messages, each part quoted as in TOML where needed (so always one line)."""
+    return ".".join(_key(k) for k in keys)
 
 
 def dumps_toml(data: dict) -> str:
@@ -338,7 +515,7 @@ def dumps_toml(data: dict) -> str:
                 lines += [f"{_key(k)} = {_toml_value(v)}" for k, v in entry.items()]
                 lines.append("")
             continue
-        lines.append(f"[{section}]")
+        lines.append(f"[{_key(section)}]")
         lines += [f"{_key(k)} = {_toml_value(v)}" for k, v in table.items()]
         lines.append("")
     return "\n".join(lines)

@@ -7,3 +7,7 @@ class InputError(ValueError):
 
 class ResultFileError(InputError):
     """A result file that is truncated, foreign or of a newer schema."""
+
+
+class TallyOverflowError(InputError):
+    """A fixed-point energy accumulator passed its range: the batch's dose would be wrong."""

@@ -23,7 +23,7 @@ import xraylib
 
 from .errors import InputError
 
-__all__ = ["Material", "get", "names", "from_formula", "from_mass_fractions", "atomic_weight"]
+__all__ = ["Material", "get", "names", "from_formula", "from_mass_fractions", "atomic_weight", "atomic_number"]
 
 
 def atomic_weight(Z: int) -> float:
@@ -32,11 +32,20 @@ def atomic_weight(Z: int) -> float:
     return ATOMIC_WEIGHT[int(Z)]
 
 
-def _symbol_to_z(symbol: str) -> int:
-    try:
-        return int(xraylib.SymbolToAtomicNumber(symbol))
-    except ValueError:
-        raise InputError(f"unknown chemical element {symbol!r}") from None
+def atomic_number(element) -> int:
+    """Z of an element symbol ('Cu') or Z itself; InputError outside the physics data's Z = 1..99."""
+    if isinstance(element, str):
+        try:
+            z = int(xraylib.SymbolToAtomicNumber(element))
+        except ValueError:
+            raise InputError(f"unknown chemical element {element!r}") from None
+    elif isinstance(element, int) and not isinstance(element, bool):
+        z = element
+    else:
+        raise InputError(f"element {element!r} is not allowed: must be a chemical symbol such as 'H'")
+    if not 1 <= z <= 99:
+        raise InputError(f"element {element!r} (Z = {z}) is not allowed: the physics data cover Z = 1..99")
+    return z
 
 
 @dataclass(frozen=True)
@@ -78,18 +87,19 @@ class Material:
 
     def __post_init__(self):
         if not (self.density > 0 and math.isfinite(self.density)):
-            raise InputError(f"material {self.name}: density {self.density!r} is not allowed: g/cm3, must be > 0")
+            raise InputError(f"material {self.name!r}: density {self.density!r} is not allowed: g/cm3, must be > 0")
         if len(self.Z) != len(self.mass_fractions) or not self.Z:
-            raise InputError(f"material {self.name}: needs one mass fraction per element")
+            raise InputError(f"material {self.name!r}: needs one mass fraction per element")
         if any(not (1 <= z <= 99) for z in self.Z):
-            raise InputError(f"material {self.name}: atomic numbers must be 1..99, got {self.Z}")
-        if any(w <= 0 for w in self.mass_fractions):
-            raise InputError(f"material {self.name}: mass fractions must be > 0, got {self.mass_fractions}")
+            raise InputError(f"material {self.name!r}: atomic numbers must be 1..99, got {self.Z}")
+        if not all(0 < w < math.inf for w in self.mass_fractions):
+            raise InputError(f"material {self.name!r}: mass fractions must be finite and > 0, "
+                             f"got {self.mass_fractions}")
         total = sum(self.mass_fractions)
         if abs(total - 1.0) > 1e-3:
-            raise InputError(f"material {self.name}: mass fractions sum to {total:.6f}, must sum to 1")
+            raise InputError(f"material {self.name!r}: mass fractions sum to {total:.6g}, must sum to 1")
         if not (1.0 <= self.I_eV <= 2000.0):
-            raise InputError(f"material {self.name}: I {self.I_eV!r} eV is not allowed: must be in [1, 2000] eV")
+            raise InputError(f"material {self.name!r}: I {self.I_eV!r} eV is not allowed: must be in [1, 2000] eV")
         order = sorted(range(len(self.Z)), key=lambda i: self.Z[i])
         object.__setattr__(self, "Z", tuple(int(self.Z[i]) for i in order))
         object.__setattr__(self, "mass_fractions", tuple(float(self.mass_fractions[i]) / total for i in order))
@@ -149,7 +159,8 @@ def get(name) -> Material:
     raise InputError(f"unknown material {name!r}{extra}; `mcdose materials` lists them")
 
 
-_TOKEN = re.compile(r"([A-Z][a-z]?)(\d*\.?\d*)")
+_TOKEN = re.compile(r"([A-Z][a-z]?)(\d+\.?\d*|\.\d+)?")
+MAX_ATOMS = 1e6  # atoms of one element in a formula
 
 
 def parse_formula(formula: str) -> dict:
@@ -159,8 +170,12 @@ def parse_formula(formula: str) -> dict:
         raise InputError(f"chemical formula {formula!r} is not allowed: use element symbols and counts, e.g. 'C5H8O2'")
     counts: dict = {}
     for sym, num in _TOKEN.findall(text):
-        z = _symbol_to_z(sym)
-        counts[z] = counts.get(z, 0.0) + (float(num) if num else 1.0)
+        n = float(num) if num else 1.0
+        if not 0 < n <= MAX_ATOMS:
+            raise InputError(f"chemical formula {formula!r}: count {n:g} of {sym} is not allowed: must be > 0 "
+                             f"and <= {MAX_ATOMS:g}")
+        z = atomic_number(sym)
+        counts[z] = counts.get(z, 0.0) + n
     return counts
 
 
@@ -184,7 +199,7 @@ def from_mass_fractions(fractions: dict, density: float, I_eV: float | None = No
     """User material from {element symbol or Z: mass fraction}; density in g/cm³; I in eV (Bragg rule if None)."""
     Z, w = [], []
     for k, v in fractions.items():
-        Z.append(k if isinstance(k, int) else _symbol_to_z(str(k)))
+        Z.append(atomic_number(k))
         w.append(float(v))
     total = sum(w)
     if total <= 0:

@@ -18,6 +18,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Circle, Patch, Rectangle  # noqa: E402
 
 from .kernels import geometry as kg  # noqa: E402
+from .plotting_dose import save_figure  # noqa: E402
 
 __all__ = ["plot_geometry", "plot_geometry_slices", "material_slice", "material_colours"]
 
@@ -126,10 +127,7 @@ def plot_geometry_slices(geometry, out_path, scoring=None, title: str | None = N
         handles.append(Patch(fill=False, edgecolor="#d62728", linestyle="--", label=f"scoring mesh ({scoring['mesh']})"))
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 7), frameon=False)
     fig.suptitle(title or geometry.name)
-    out = Path(out_path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out_path, dpi=110)
 
 
 def plot_geometry(spec, out_path) -> Path:

@@ -12,21 +12,28 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.backend_bases import FigureCanvasBase  # noqa: E402
 
 from .errors import InputError  # noqa: E402
+from .outputs import atomic_write  # noqa: E402
 
 COMPUTED = "#1f77b4"
 MEASURED = ("#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
 ISODOSE_CMAP = "turbo"
 
 
-def save_figure(fig, path) -> Path:
+def image_suffixes() -> tuple:
+    """The figure file suffixes matplotlib writes (.png, .pdf, .svg, .eps, .jpg, .tif, .webp, ...)."""
+    return tuple(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes())
+
+
+def save_figure(fig, path, dpi: int = 120) -> Path:
+    """Write a figure atomically, in the format its suffix names (see :func:`image_suffixes`), and close it."""
     path = Path(path)
-    if not path.resolve().parent.is_dir():
-        raise InputError(f"output folder {str(path.resolve().parent)!r} does not exist")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=dpi))
+    finally:
+        plt.close(fig)
 
 
 def figure_png(fig) -> bytes:

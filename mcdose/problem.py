@@ -14,8 +14,9 @@ import numba
 import numpy as np
 
 from . import phantoms
+from .config import preflight
 from .electron_data import build_electron_data
-from .errors import InputError
+from .errors import InputError, TallyOverflowError
 from .kernels import tally as kt
 from .kernels.source import box_matter_fraction
 from .kernels.transport import run_batch
@@ -26,6 +27,7 @@ from .runner import BatchTally
 from .sources import source_arrays
 
 CHUNKS_PER_THREAD = 8   # load balance only: results do not depend on the chunking
+ACCUMULATOR_LIMIT = 2 ** 62   # int64 units one kernel call may accumulate (half the range: a safety factor 2)
 
 
 def build_problem(spec) -> "TransportProblem":
@@ -33,6 +35,7 @@ def build_problem(spec) -> "TransportProblem":
     base = Path(spec.source_path).parent if spec.source_path else None
     geometry = phantoms.build(spec.phantom, material=spec.material, source=spec.source, base_dir=base)
     phantoms.check_source(geometry, spec.source)
+    preflight(spec, geometry)
     return TransportProblem(geometry, Grid.from_scoring(spec.scoring), spec.material, spec.source,
                             spec.physics, spec.scoring.estimator)
 
@@ -86,26 +89,89 @@ class TransportProblem:
         self.lattice_materials = np.unique(lattice[lattice >= 0]).astype(np.int64)
         self.n_bins = int(np.prod(grid.shape))
         self.segments = _segment_capacity(self.mesh)
+        rest = 2.0 * kt.MEC2 if source["particle"] == "positron" else 0.0     # a positron carries T + 2 mc2
+        self.histories_per_call = histories_per_call(float(np.max(self.source.spectrum_energy)) + rest)
         # what the transport does with charged particles (recorded in the result file)
         self.electrons = ("condensed-history transport" if self.settings.electrons
                           else "deposited locally (kerma approximation)")
 
+    def prepare(self) -> None:
+        """Compile the transport kernel (or load it from Numba's cache): a batch of no history."""
+        self._transport(0, 0, 0, 1)
+
     def transport_batch(self, seed: int, batch: int, n_histories: int, threads: int = 0) -> BatchTally:
-        """Run one batch on ``threads`` Numba threads (0 = all); same result for any thread count."""
+        """Run one batch on ``threads`` Numba threads (0 = all); same result for any thread count.
+
+        The kernel's int64 fixed-point accumulators (:data:`~mcdose.kernels.tally.QUANTUM` MeV) hold
+        2**62 units per call at the most, so the batch runs in calls of at most
+        :attr:`histories_per_call` histories (each history deposits at most its source energy) whose
+        tallies are summed exactly (:class:`ExactSum`): the result does not depend on the split.
+        """
         n_threads = threads if threads > 0 else numba.config.NUMBA_NUM_THREADS
-        numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
-        rows = numba.get_num_threads()
-        tally = np.zeros((rows, self.n_bins), dtype=np.int64)
-        counters = np.zeros((rows, kt.N_COUNTERS), dtype=np.int64)
-        n_chunks = max(1, min(n_histories, rows * CHUNKS_PER_THREAD))
-        run_batch(self.geo, self.mesh, self.pdata, self.edata, self.source, seed, batch, 0, n_histories, n_chunks,
-                  self.settings, self.lattice_materials, self.segments, tally, counters)
-        total = counters.sum(axis=0)
+        rows = min(n_threads, numba.config.NUMBA_NUM_THREADS)
+        edep, counters = ExactSum(self.n_bins), ExactSum(kt.N_COUNTERS)
+        for first in range(0, n_histories, self.histories_per_call):
+            n = min(self.histories_per_call, n_histories - first)
+            tally, count = self._transport(seed, batch, n, rows, first)
+            edep.add(tally)
+            counters.add(count)
         q = kt.QUANTUM
-        return BatchTally(tally.sum(axis=0) * q, {
+        total = counters.value()
+        return BatchTally(edep.value() * q, {
             "emitted": total[kt.EMITTED] * q,
             "deposited": total[kt.DEPOSITED] * q,
             "escaped": total[kt.ESCAPED] * q,
             "lost": total[kt.LOST_ENERGY] * q,
-            "lost_particles": float(total[kt.LOST_COUNT]),
+            "lost_particles": total[kt.LOST_COUNT],
         })
+
+    def _transport(self, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:
+        """One kernel call: (mesh tally, counters) summed over thread rows, int64 units, checked for overflow."""
+        numba.set_num_threads(rows)
+        rows = numba.get_num_threads()
+        tally = np.zeros((rows, self.n_bins), dtype=np.int64)
+        counters = np.zeros((rows, kt.N_COUNTERS), dtype=np.int64)
+        n_chunks = max(1, min(n_histories, rows * CHUNKS_PER_THREAD))
+        run_batch(self.geo, self.mesh, self.pdata, self.edata, self.source, seed, batch, first, n_histories, n_chunks,
+                  self.settings, self.lattice_materials, self.segments, tally, counters)
+        check_accumulators(tally, counters)
+        return tally.sum(axis=0), counters.sum(axis=0)
+
+
+def histories_per_call(max_history_energy: float) -> int:
+    """Most histories one kernel call may run without its int64 accumulators passing 2**62 units
+    (half their range) when each history deposits at most ``max_history_energy`` MeV."""
+    return max(1, int(ACCUMULATOR_LIMIT * kt.QUANTUM / max_history_energy))
+
+
+def check_accumulators(*arrays) -> None:
+    """A wrapped (negative) int64 accumulator means energy was lost to overflow: stop with an error."""
+    for a in arrays:
+        if np.any(a < 0):
+            raise TallyOverflowError("a fixed-point energy accumulator overflowed; the dose of this batch is not "
+                                     "valid. Run more batches (run.batches) so that each holds fewer histories")
+
+
+class ExactSum:
+    """Exact sum of non-negative int64 arrays below 2**62 each, beyond int64's range:
+    the total is hi * 2**62 + lo with 0 <= lo < 2**62, a unique representation, so
+    :meth:`value` does not depend on how the addends were grouped."""
+
+    SHIFT = 62
+
+    def __init__(self, n: int):
+        self.hi = np.zeros(n, dtype=np.int64)
+        self.lo = np.zeros(n, dtype=np.int64)
+
+    def add(self, x: np.ndarray) -> None:
+        check_accumulators(x)
+        if np.any(x >= ACCUMULATOR_LIMIT):
+            raise TallyOverflowError("a fixed-point energy accumulator passed its limit (2**62 units) in one call")
+        self.lo += x                                     # < 2**63: no overflow
+        carry = self.lo >> self.SHIFT
+        self.hi += carry
+        self.lo -= carry << self.SHIFT
+
+    def value(self) -> np.ndarray:
+        """The total as float64 (one rounding of the exact integer's two words)."""
+        return self.hi.astype(np.float64) * float(2 ** self.SHIFT) + self.lo.astype(np.float64)

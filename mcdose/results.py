@@ -9,16 +9,16 @@ File layout (schema version 1; readers need nothing from mcdose)::
         x_edges, y_edges, z_edges | r_edges, z_edges | r_edges   (cm); center (spherical, cm)
     /materials          array of material names (UTF-8)
     root attributes     format = "mcdose-result", schema_version, mcdose_version, config (TOML text),
-                        seed, histories, batches, elapsed_seconds, lost_particles, physics_* settings
+                        seed, histories, batches, batches_requested, elapsed_seconds, lost_particles,
+                        uncertainty_method, electron_transport, stopped_by (interrupted runs),
+                        energy_*_MeV_per_particle, physics_* settings (types and ranges: ROOT_ATTRS)
 
-Files are written atomically: a temporary file in the target folder, flushed
-and renamed over the target, so a crash never leaves a half-written file
-that looks complete.
+Files are written atomically (:func:`mcdose.outputs.atomic_write`), so a crash
+never leaves a half-written file that looks complete.
 """
 from __future__ import annotations
 
-import os
-import tempfile
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,18 +26,19 @@ import h5py
 import numpy as np
 
 from .errors import InputError, ResultFileError
+from .outputs import atomic_write, check_output
+from .schema import SECTIONS
+
+try:  # Python >= 3.11
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 FORMAT = "mcdose-result"
 SCHEMA_VERSION = 1
 GRID_AXES = {"cartesian": ("x_edges", "y_edges", "z_edges"),
              "cylindrical": ("r_edges", "z_edges"),
              "spherical": ("r_edges",)}
-
-
-def check_output(path: Path, force: bool) -> None:
-    """InputError if an output file exists and may not be overwritten."""
-    if path.exists() and not force:
-        raise InputError(f"output {str(path)!r} exists; use --force (force=True) to overwrite")
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,15 @@ class Grid:
             e = np.asarray(self.edges[name], dtype=np.float64)
             if e.ndim != 1 or e.size < 2 or not np.all(np.isfinite(e)) or not np.all(np.diff(e) > 0):
                 raise InputError(f"grid {name}: needs at least 2 finite, strictly increasing edges (cm)")
+            if name == "r_edges" and e[0] < 0:
+                raise InputError(f"grid r_edges: radii must be >= 0 (got {e[0]:g} cm)")
             e.setflags(write=False)
             clean[name] = e
+        center = tuple(float(c) for c in self.center)
+        if len(center) != 3 or not all(map(math.isfinite, center)):
+            raise InputError("grid center: needs 3 finite coordinates (cm)")
         object.__setattr__(self, "edges", clean)
-        object.__setattr__(self, "center", tuple(float(c) for c in self.center))
+        object.__setattr__(self, "center", center)
 
     @classmethod
     def from_scoring(cls, scoring) -> "Grid":
@@ -171,23 +177,10 @@ class Result:
 
     def save(self, path, force: bool = False) -> Path:
         """Write the HDF5 file atomically; refuse to overwrite an existing file unless ``force``."""
-        path = Path(path)
-        check_output(path, force)
-        folder = path.resolve().parent
-        if not folder.is_dir():
-            raise InputError(f"output folder {str(folder)!r} does not exist")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        os.close(fd)
-        try:
+        def write(tmp):
             with h5py.File(tmp, "w") as f:
                 self._write(f)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write(check_output(path, force), write)
 
     def _write(self, f: h5py.File) -> None:
         f.attrs["format"] = FORMAT
@@ -270,7 +263,9 @@ class Result:
 
 
 def load(path) -> Result:
-    """Read a result file, checking format, schema version and dataset shapes."""
+    """Read a result file and validate all of it: format and schema version, every root attribute's type and
+    range (:data:`ROOT_ATTRS`), every dataset's kind, dtype, shape and values. ResultFileError names the file
+    and what is wrong."""
     path = Path(path)
     if not path.is_file():
         raise ResultFileError(f"result file {str(path)!r} not found")
@@ -279,31 +274,157 @@ def load(path) -> Result:
     except OSError:
         raise ResultFileError(f"{path}: not a readable HDF5 file (truncated or not HDF5)") from None
     with f:
-        if f.attrs.get("format") != FORMAT:
+        raw = {key: read_attr(f.attrs, key) for key in f.attrs}
+        if plain_attr(raw.get("format")) != FORMAT:
             raise ResultFileError(f"{path}: not an mcdose result file (no format = {FORMAT!r} attribute)")
-        version = int(f.attrs.get("schema_version", -1))
-        if version > SCHEMA_VERSION:
+        version = plain_attr(raw.get("schema_version"))
+        if type(version) is int and version > SCHEMA_VERSION:
             raise ResultFileError(f"{path}: schema version {version} is newer than this mcdose reads "
                                   f"({SCHEMA_VERSION}); upgrade mcdose")
-        if version < 1:
-            raise ResultFileError(f"{path}: invalid schema version {version}")
+        if "schema_version" not in raw:
+            raise ResultFileError(f"{path}: no schema_version attribute")
+        metadata = {key: _checked_attr(path, key, value) for key, value in raw.items()}
+        if metadata.get("batches_requested", np.inf) < metadata.get("batches", 0):
+            raise ResultFileError(f"{path}: attribute 'batches_requested' ({metadata['batches_requested']}) "
+                                  f"must be >= batches ({metadata['batches']})")
+        for key in ("format", "schema_version"):
+            del metadata[key]
+        g = _member(path, f, "grid", h5py.Group)
+        kind = plain_attr(read_attr(g.attrs, "kind"))
+        if kind not in GRID_AXES:
+            raise ResultFileError(f"{path}: /grid attribute 'kind' must be one of {', '.join(GRID_AXES)}")
+        edges = {n: _dataset(path, g, n) for n in GRID_AXES[kind]}
+        center = tuple(_dataset(path, g, "center", shape=(3,))) if "center" in g else (0.0, 0.0, 0.0)
         try:
-            g = f["grid"]
-            kind = str(g.attrs["kind"])
-            edges = {n: g[n][()] for n in GRID_AXES.get(kind, ())}
-            center = tuple(g["center"][()]) if "center" in g else (0.0, 0.0, 0.0)
             grid = Grid(kind, edges, center)
-            arrays = {n: f[n][()] for n in ("dose", "uncertainty", "energy_deposited")}
-            names = tuple(s.decode() if isinstance(s, bytes) else str(s) for s in f["materials"][()])
-        except (KeyError, OSError) as exc:
-            raise ResultFileError(f"{path}: incomplete mcdose result file ({exc})") from None
-        metadata = {k: _attr(v) for k, v in f.attrs.items() if k not in ("format", "schema_version")}
-    return Result(grid=grid, materials=names, metadata=metadata, **arrays)
+        except InputError as exc:
+            raise ResultFileError(f"{path}: {exc}") from None
+        arrays = {n: _dataset(path, f, n, shape=grid.shape) for n in ("dose", "uncertainty", "energy_deposited")}
+        names = tuple(str(s) for s in _dataset(path, f, "materials", text=True))
+        if not all(s.isprintable() for s in names):
+            raise ResultFileError(f"{path}: /materials must be printable one-line names")
+    try:
+        return Result(grid=grid, materials=names, metadata=metadata, **arrays)
+    except InputError as exc:
+        raise ResultFileError(f"{path}: {exc}") from None
 
 
-def _attr(value):
+_RUN = SECTIONS["run"].fields
+#: Known root attributes: name -> (kind, lowest, highest allowed). Kinds: see _KINDS; ``config`` (text) must
+#: also parse as TOML. Others: ``energy_*_MeV_per_particle`` finite numbers, anything else (``physics_*``
+#: settings, unknown extras) a plain scalar.
+ROOT_ATTRS = {
+    "format": ("str", None, None),
+    "schema_version": ("int", 1, None),
+    "mcdose_version": ("str", None, None),
+    "config": ("text", None, None),
+    "seed": ("int", _RUN["seed"].ge, _RUN["seed"].le),
+    "histories": ("int", 1, int(_RUN["histories"].le)),
+    "batches": ("int", 1, int(_RUN["batches"].le)),
+    "batches_requested": ("int", 1, int(_RUN["batches"].le)),
+    "elapsed_seconds": ("float", 0.0, None),
+    "lost_particles": ("int", 0, None),
+    "uncertainty_method": ("str", None, None),
+    "electron_transport": ("str", None, None),
+    "stopped_by": ("str", None, None),
+}
+_KINDS = {  # kind: (what is allowed, test of the plain value)
+    "text": ("a UTF-8 string", lambda v: isinstance(v, str)),
+    "str": ("a one-line printable UTF-8 string", lambda v: isinstance(v, str) and v.isprintable()),
+    "int": ("an integer", lambda v: type(v) is int),
+    "float": ("a finite number", lambda v: type(v) in (int, float) and math.isfinite(v)),
+    "scalar": ("a finite number, a boolean or a one-line printable string",
+               lambda v: v.isprintable() if isinstance(v, str) else type(v) is not float or math.isfinite(v)),
+}
+
+
+def read_attr(attrs, key):
+    """The raw value of an attribute; None when absent or unreadable (a type numpy has no equivalent for)."""
+    try:
+        return attrs[key] if key in attrs else None
+    except (OSError, TypeError, ValueError):
+        return None
+
+
+def plain_attr(value):
+    """An attribute as a Python bool, int, float or str; None for anything else (arrays, references, complex
+    numbers, text that is not UTF-8)."""
     if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            return None
+    if isinstance(value, str):  # h5py keeps undecodable bytes as surrogates
+        return None if any("\ud800" <= c <= "\udfff" for c in value) else str(value)
+    for types, cast in (((bool, np.bool_), bool), ((int, np.integer), int), ((float, np.floating), float)):
+        if isinstance(value, types):
+            return cast(value)
+    return None
+
+
+def describe_attr(value) -> str:
+    """What an attribute holds, for a message, without echoing text or arrays."""
+    plain = plain_attr(value)
+    if isinstance(plain, str):
+        return "a string"
+    if plain is not None:
+        return repr(plain)
+    if isinstance(value, (str, bytes)):
+        return "text that is not UTF-8"
+    if isinstance(value, np.ndarray):
+        return f"an array ({value.dtype}, shape {value.shape})"
+    return "an unreadable value" if value is None else f"a {type(value).__name__}"
+
+
+def _checked_attr(path, key, raw):
+    """A root attribute's plain value, checked against its declaration (ROOT_ATTRS)."""
+    energy = key.startswith("energy_") and key.endswith("_MeV_per_particle")
+    kind, lo, hi = ROOT_ATTRS.get(key, ("float" if energy else "scalar", None, None))
+    what, test = _KINDS[kind]
+    value = plain_attr(raw)
+    if value is None or not test(value):
+        raise ResultFileError(f"{path}: attribute {key!r} must be {what}, got {describe_attr(raw)}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        allowed = " and ".join(s for s in (lo is not None and f">= {lo}", hi is not None and f"<= {hi}") if s)
+        raise ResultFileError(f"{path}: attribute {key!r} = {value} is not allowed: must be {allowed}")
+    if key == "config":
+        try:
+            tomllib.loads(value)
+        except tomllib.TOMLDecodeError as exc:
+            raise ResultFileError(f"{path}: attribute 'config' is not TOML text ({exc})") from None
+    return float(value) if kind == "float" else value
+
+
+def _member(path, group, name, cls):
+    """``group[name]``, which must be a ``cls`` (h5py.Group or h5py.Dataset)."""
+    where = f"{group.name.rstrip('/')}/{name}"
+    try:
+        obj = group.get(name)
+    except (OSError, KeyError, TypeError):  # a dangling link, an unreadable object
+        obj = None
+    if obj is None:
+        raise ResultFileError(f"{path}: incomplete mcdose result file (no {where})")
+    if not isinstance(obj, cls):
+        raise ResultFileError(f"{path}: {where} must be {'a group' if cls is h5py.Group else 'a dataset'}, "
+                              f"found a {type(obj).__name__.lower()}")
+    return obj
+
+
+def _dataset(path, group, name, shape=None, text=False):
+    """The values of dataset ``group/name``: real floating point (``text``: UTF-8 strings, as str) of ``shape``
+    (default: 1-D), checked before it is read."""
+    ds = _member(path, group, name, h5py.Dataset)
+    where = ds.name
+    is_text = h5py.check_string_dtype(ds.dtype) is not None
+    if is_text != text or (not text and ds.dtype.kind != "f"):
+        raise ResultFileError(f"{path}: {where} must hold {'strings' if text else 'real floating-point numbers'}, "
+                              f"not {ds.dtype}")
+    if (ds.shape != shape) if shape is not None else (ds.ndim != 1):
+        raise ResultFileError(f"{path}: {where} has shape {ds.shape}, must be {shape or '1-D'}")
+    try:
+        return ds.asstr()[()] if text else ds[()]
+    except UnicodeDecodeError:
+        raise ResultFileError(f"{path}: {where} holds text that is not UTF-8") from None
+    except OSError:
+        raise ResultFileError(f"{path}: {where} cannot be read (damaged, or a compression filter that is "
+                              "not installed)") from None

@@ -1,20 +1,21 @@
-"""Run orchestration: batches, checkpoints, progress, graceful stop, merge into a Result.
+"""Run orchestration: pure batches, the local executor, progress, graceful stop.
 
-A run is N histories in B batches. Batch b uses the random streams
-(seed, b, history) and returns a :class:`BatchTally` (energy deposited per
-mesh bin, MeV, and energy-balance counters). Batches are merged in batch
-order, so the dose is the same bit for bit whatever the thread count.
+A run is N histories in B batches. :func:`run_batch` is the unit of work: batch b of a run
+(random streams (seed, b, history), so any thread or machine gives the same bits) returns a
+:class:`~mcdose.partials.Partial`. :func:`merge` adds partials in batch order -- whatever order
+they arrive in -- into a :class:`~mcdose.results.Result`, refusing partials of another
+configuration, seed or mcdose version. :func:`execute` is the local executor: it runs the
+batches one after the other on Numba threads and keeps each finished partial in the checkpoint
+folder ``OUT.h5.partials`` (:mod:`mcdose.checkpoint`), from which ``--resume`` continues an
+interrupted run.
 
-Uncertainty (batch method): with X_b the energy per source particle in
-batch b, the dose is the history-weighted mean and its relative 1-sigma
-uncertainty is sqrt(sum_b n_b (X_b - X)^2 / ((B - 1) N)) / X (equal-size
-batches up to one history). It needs B >= 2; 10-20 batches give an
-uncertainty estimate good to about 20-25 % of itself.
+Uncertainty (batch method): with X_b the energy per source particle in batch b, the dose is the
+history-weighted mean and its relative 1-sigma uncertainty is
+sqrt(sum_b n_b (X_b - X)^2 / ((B - 1) N)) / X (equal-size batches up to one history). It needs
+B >= 2; 10-20 batches give an uncertainty estimate good to about 20-25 % of itself.
 
-After each batch the running sums are checkpointed atomically next to the
-output (``OUT.h5.checkpoint``); a run started again with the same
-configuration resumes there. SIGINT/SIGTERM stop the run at the next batch
-boundary and the finished batches are written.
+SIGINT/SIGTERM stop the run at the next batch boundary; the finished batches are written (the
+result says ``stopped_by`` and how many batches it holds) and stay in the checkpoint.
 """
 from __future__ import annotations
 
@@ -22,55 +23,30 @@ import hashlib
 import signal
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from . import __version__
+from .checkpoint import Checkpoint
 from .errors import InputError
-from .results import Result, check_output
+from .partials import COUNTERS, Partial
+from .results import Result
 
 MEV_PER_GRAM_TO_GY = 1.602176634e-10   # 1 MeV/g = 1.602176634e-13 J / 1e-3 kg
-COUNTERS = ("emitted", "deposited", "escaped", "lost", "lost_particles")
 
 
 @dataclass
 class BatchTally:
-    """What one batch returns: energy per mesh bin (MeV, flat) and energy-balance counters.
-
-    counters: emitted (MeV), deposited anywhere in the geometry (MeV),
-    escaped from the world (MeV), lost (MeV) and lost_particles (count) of
-    particles the navigation gave up on.
+    """What a problem's ``transport_batch`` returns: energy per mesh bin (MeV, flat) and the
+    energy-balance counters: emitted (MeV), deposited anywhere in the geometry (MeV), escaped from
+    the world (MeV), lost (MeV) and lost_particles (count) of particles the navigation gave up on.
     """
 
     edep: np.ndarray
     counters: dict = field(default_factory=dict)
-
-
-@dataclass
-class RunState:
-    """Running sums over finished batches (what a checkpoint holds)."""
-
-    done: list
-    histories: int
-    sum_x: np.ndarray      # sum_b n_b X_b = total MeV per bin
-    sum_nx2: np.ndarray    # sum_b n_b X_b^2
-    counters: dict
-
-    @classmethod
-    def empty(cls, n_bins: int) -> "RunState":
-        return cls([], 0, np.zeros(n_bins), np.zeros(n_bins), {k: 0.0 for k in COUNTERS})
-
-    def add(self, batch: int, n: int, tally: BatchTally) -> None:
-        x = tally.edep / n
-        self.sum_x += tally.edep
-        self.sum_nx2 += n * x * x
-        self.histories += n
-        self.done.append(batch)
-        for k in COUNTERS:
-            self.counters[k] += tally.counters.get(k, 0.0)
 
 
 def batch_sizes(histories: int, batches: int) -> list:
@@ -79,14 +55,120 @@ def batch_sizes(histories: int, batches: int) -> list:
     return [q + (1 if b < r else 0) for b in range(batches)]
 
 
-def config_digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+def run_digest(spec) -> str:
+    """SHA-256 of the resolved configuration, less what does not change the result (run.threads)."""
+    from .config import dumps_toml
+    data = spec.to_dict()
+    data["run"] = {k: v for k, v in data["run"].items() if k != "threads"}
+    return hashlib.sha256(dumps_toml(data).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What every batch of a run shares: seed, histories per batch, configuration digest, version."""
+
+    seed: int
+    sizes: tuple
+    digest: str
+    n_bins: int
+    version: str = __version__
+
+    @classmethod
+    def of(cls, spec, problem) -> "RunPlan":
+        return cls(int(spec.run.seed), tuple(batch_sizes(spec.run.histories, spec.run.batches)), run_digest(spec),
+                   int(np.prod(problem.grid.shape)))
+
+    @property
+    def batches(self) -> int:
+        return len(self.sizes)
+
+    def verify(self, partial: Partial, bad=InputError) -> None:
+        """Refuse (``bad(message)``) a partial that does not belong to this run."""
+        if partial.version != self.version:
+            raise bad(f"made by mcdose {partial.version}, this is {self.version}; rerun it with --force")
+        if partial.digest != self.digest:
+            raise bad("made from another configuration (its digest differs); rerun with --force")
+        if partial.seed != self.seed:
+            raise bad(f"made with seed {partial.seed}, this run has seed {self.seed}")
+        if not 0 <= partial.batch < self.batches:
+            raise bad(f"batch index {partial.batch} is outside this run's 0..{self.batches - 1}")
+        if partial.histories != self.sizes[partial.batch]:
+            raise bad(f"batch {partial.batch} holds {partial.histories} histories, this run's has "
+                      f"{self.sizes[partial.batch]}")
+        if np.shape(partial.edep) != (self.n_bins,):
+            raise bad(f"its mesh has {np.size(partial.edep)} bins, this run's {self.n_bins}")
+
+
+def run_batch(problem, plan: RunPlan, batch: int, threads: int = 0) -> Partial:
+    """Batch ``batch`` of a run: a pure function of (problem, plan, batch), whatever ``threads``."""
+    tally = problem.transport_batch(plan.seed, batch, plan.sizes[batch], threads)
+    counters = {k: float(tally.counters.get(k, 0.0)) for k in COUNTERS}
+    return Partial(batch, plan.sizes[batch], plan.seed, np.asarray(tally.edep, dtype=np.float64), counters,
+                   plan.digest, plan.version)
+
+
+class Merger:
+    """Adds partials into running sums in batch order, whatever order they arrive in.
+
+    A partial whose batch is the next in order is added at once; one that arrives early waits
+    (sequential runs keep no partial in memory). :meth:`result` adds the waiting ones in batch
+    order, so the sums -- and the dose, bit for bit -- depend only on which batches were merged.
+    Refuses partials of another configuration, seed or version, and repeated batches.
+    """
+
+    def __init__(self, problem, spec):
+        self.problem, self.spec = problem, spec
+        self.plan = RunPlan.of(spec, problem)
+        self.sum_x = np.zeros(self.plan.n_bins)
+        self.sum_nx2 = np.zeros(self.plan.n_bins)
+        self.counters = dict.fromkeys(COUNTERS, 0.0)
+        self.histories = 0
+        self.merged = 0
+        self.seen = set()
+        self.waiting = {}
+        self.next = 0
+
+    def add(self, partial: Partial) -> None:
+        self.plan.verify(partial, lambda what, b=partial.batch: InputError(f"partial of batch {b}: {what}"))
+        if partial.batch in self.seen:
+            raise InputError(f"batch {partial.batch} is given twice; each batch merges once")
+        self.seen.add(partial.batch)
+        self.waiting[partial.batch] = partial
+        while self.next in self.waiting:
+            self._sum(self.waiting.pop(self.next))
+            self.next += 1
+
+    def _sum(self, p: Partial) -> None:
+        x = p.edep / p.histories
+        self.sum_x += p.edep
+        self.sum_nx2 += p.histories * x * x
+        self.histories += p.histories
+        self.merged += 1
+        for k in COUNTERS:
+            self.counters[k] += p.counters[k]
+
+    def result(self, elapsed: float = 0.0, stopped_by: str = "") -> Result:
+        for b in sorted(self.waiting):
+            self._sum(self.waiting.pop(b))
+        if not self.merged:
+            raise InputError("no batch finished; nothing to write")
+        return _result(self.problem, self.spec, self.merged, self.histories, self.sum_x, self.sum_nx2,
+                       self.counters, elapsed, stopped_by)
+
+
+def merge(problem, spec, partials, elapsed: float = 0.0, stopped_by: str = "") -> Result:
+    """The Result of ``partials`` (any order; each batch once): see :class:`Merger`."""
+    merger = Merger(problem, spec)
+    for p in partials:
+        merger.add(p)
+    return merger.result(elapsed, stopped_by)
 
 
 class Progress:
     """Progress with rate and ETA: one rewritten line on a terminal, plain lines in a pipe.
 
-    The rate is that of the last finished batch (the first batch also pays for compilation).
+    The rate counts only the batches run since :meth:`start` (after the kernels were compiled or
+    loaded from Numba's cache), so a cold start does not distort it.
     """
 
     def __init__(self, total_histories: int, stream=None, enabled: bool = True):
@@ -94,17 +176,20 @@ class Progress:
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.last = None   # (time, histories) of the previous update
+        self.origin = None   # (time, histories) when timing started
+
+    def note(self, text: str) -> None:
+        if self.enabled:
+            self.stream.write(text)
+            self.stream.flush()
+
+    def start(self, histories: int) -> None:
+        self.origin = (time.perf_counter(), histories)
 
     def update(self, done_batches: int, total_batches: int, histories: int) -> None:
         if not self.enabled:
             return
-        now = time.perf_counter()
-        if self.last is None:
-            self.last = (now, histories)
-            return
-        elapsed, done = now - self.last[0], histories - self.last[1]
-        self.last = (now, histories)
+        elapsed, done = time.perf_counter() - self.origin[0], histories - self.origin[1]
         rate = done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - histories) / rate if rate > 0 else float("nan")
         line = (f"batch {done_batches}/{total_batches}  {histories:,} histories  "
@@ -151,86 +236,79 @@ class StopFlag:
         return False
 
 
-def _checkpoint_path(output: Path | None) -> Path | None:
-    return None if output is None else output.with_name(output.name + ".checkpoint")
+def execute(problem, spec, output: Path | None = None, force: bool = False, resume: bool = False,
+            progress: bool = True, stream=None) -> Result:
+    """Run every batch of ``problem`` (see :mod:`mcdose.problem`) on this machine and merge them.
 
-
-def write_checkpoint(path: Path, state: RunState, digest: str) -> None:
-    """Atomic checkpoint of the running sums."""
-    tmp = path.with_name(path.name + ".tmp")
-    with h5py.File(tmp, "w") as f:
-        f.attrs["config_sha256"] = digest
-        f.attrs["mcdose_version"] = __version__
-        f.attrs["histories"] = state.histories
-        f["done"] = np.asarray(state.done, dtype=np.int64)
-        f["sum_x"] = state.sum_x
-        f["sum_nx2"] = state.sum_nx2
-        for k in COUNTERS:
-            f.attrs[f"counter_{k}"] = state.counters[k]
-    tmp.replace(path)
-
-
-def read_checkpoint(path: Path, digest: str, n_bins: int) -> RunState | None:
-    """Running sums of an earlier, interrupted run of the same configuration and version, or None."""
-    if path is None or not path.is_file():
-        return None
-    try:
-        with h5py.File(path, "r") as f:
-            if f.attrs["config_sha256"] != digest or f.attrs["mcdose_version"] != __version__:
-                return None
-            state = RunState(list(int(b) for b in f["done"][()]), int(f.attrs["histories"]),
-                             f["sum_x"][()], f["sum_nx2"][()],
-                             {k: float(f.attrs[f"counter_{k}"]) for k in COUNTERS})
-    except (OSError, KeyError):
-        return None
-    return state if state.sum_x.size == n_bins else None
-
-
-def execute(problem, spec, output: Path | None = None, force: bool = False, progress: bool = True,
-            stream=None) -> Result:
-    """Run every batch of ``problem`` (see :mod:`mcdose.problem`), checkpointing and merging in order."""
-    if output is not None:
-        check_output(output, force)
+    output: result file, written atomically; its checkpoint folder keeps each finished batch.
+    resume: continue the interrupted run whose batches the checkpoint holds (verified first);
+    force: overwrite an existing output and discard an earlier run's batches.
+    """
     run = spec.run
-    sizes = batch_sizes(run.histories, run.batches)
-    n_bins = int(np.prod(problem.grid.shape))
-    digest = config_digest(spec.text)
-    ckpt = _checkpoint_path(output)
-    state = read_checkpoint(ckpt, digest, n_bins) or RunState.empty(n_bins)
+    plan = RunPlan.of(spec, problem)
     out = stream or sys.stderr
-    if state.done and progress:
-        out.write(f"resuming: {len(state.done)} of {run.batches} batches already done\n")
     bar = Progress(run.histories, out, enabled=progress)
-    t0 = time.perf_counter()
-    with StopFlag() as flag:
-        bar.update(len(state.done), run.batches, state.histories)
-        for b, n in enumerate(sizes):
-            if b in state.done:
-                continue
-            state.add(b, n, problem.transport_batch(run.seed, b, n, run.threads))
-            if ckpt is not None:
-                write_checkpoint(ckpt, state, digest)
-            bar.update(len(state.done), run.batches, state.histories)
-            if flag.stop:
-                out.write(f"\n{flag.signal_name}: stopping after {len(state.done)} of {run.batches} batches "
-                          f"({state.histories:,} histories); writing them\n")
-                break
-    result = _result(problem, spec, state, time.perf_counter() - t0)
-    if output is not None:
-        result.save(output, force=True)
-        if len(state.done) == run.batches:
-            ckpt.unlink(missing_ok=True)
+    checkpoint = Checkpoint(output) if output is not None else None
+    if checkpoint:
+        check_run_output(output, force, resume)
+    with checkpoint or nullcontext():
+        merger = Merger(problem, spec)
+        for p in (checkpoint.open(plan, resume, force) if checkpoint else []):
+            merger.add(p)
+        if merger.seen:
+            bar.note(f"resuming: {len(merger.seen)} of {plan.batches} batches verified in {checkpoint.folder}\n")
+        _prepare(problem, bar)
+        bar.start(merger.histories + sum(p.histories for p in merger.waiting.values()))
+        stopped_by = ""
+        t0 = time.perf_counter()
+        with StopFlag() as flag:
+            for b in range(plan.batches):
+                if b in merger.seen:
+                    continue
+                partial = run_batch(problem, plan, b, run.threads)
+                if checkpoint:
+                    checkpoint.add(partial)
+                merger.add(partial)
+                done = len(merger.seen)
+                bar.update(done, plan.batches, sum(plan.sizes[i] for i in merger.seen))
+                if flag.stop and done < plan.batches:
+                    stopped_by = flag.signal_name
+                    bar.note(f"\n{stopped_by}: stopping after {done} of {plan.batches} batches; writing "
+                             "them (resume with --resume)\n")
+                    break
+        result = merger.result(time.perf_counter() - t0, stopped_by)
+        if output is not None:
+            result.save(output, force=True)
+            if not stopped_by:
+                checkpoint.remove()
     return result
 
 
-def _result(problem, spec, state: RunState, elapsed: float) -> Result:
-    if state.histories == 0:
-        raise InputError("no batch finished; nothing to write")
+def check_run_output(output: Path, force: bool, resume: bool, inputs=()) -> None:
+    """Before any work: the output may be written (see :func:`mcdose.outputs.check_output`) and no
+    other run's batches stand in the way (an interrupted run needs --resume or --force)."""
+    from .outputs import check_output
+    Checkpoint(output).precheck(resume, force)
+    check_output(Path(output), force or resume, inputs=inputs)
+
+
+def _prepare(problem, bar: Progress) -> None:
+    """Compile (or load from Numba's cache) the transport kernels before timing starts."""
+    prepare = getattr(problem, "prepare", None)
+    if prepare is None:
+        return
+    bar.note("preparing the transport kernels (compiled once per installation, then cached) ... ")
+    t0 = time.perf_counter()
+    prepare()
+    bar.note(f"ready in {time.perf_counter() - t0:.1f} s\n")
+
+
+def _result(problem, spec, batches: int, histories: int, sum_x, sum_nx2, counters: dict, elapsed: float,
+            stopped_by: str) -> Result:
     shape = problem.grid.shape
-    mean = state.sum_x / state.histories                      # MeV per source particle
-    B = len(state.done)
-    if B >= 2:
-        var_mean = np.maximum(state.sum_nx2 - state.histories * mean ** 2, 0.0) / ((B - 1) * state.histories)
+    mean = sum_x / histories                                   # MeV per source particle
+    if batches >= 2:
+        var_mean = np.maximum(sum_nx2 - histories * mean ** 2, 0.0) / ((batches - 1) * histories)
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.where(mean > 0, np.sqrt(var_mean) / mean, 0.0)
     else:
@@ -238,20 +316,22 @@ def _result(problem, spec, state: RunState, elapsed: float) -> Result:
     masses = problem.masses.reshape(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         dose = np.where(masses > 0, mean / masses, 0.0) * MEV_PER_GRAM_TO_GY
-    counters = {k: v / state.histories for k, v in state.counters.items() if k != "lost_particles"}
+    per_particle = {k: v / histories for k, v in counters.items() if k != "lost_particles"}
     metadata = {
         "mcdose_version": __version__,
         "config": spec.text,
         "seed": spec.run.seed,
-        "histories": state.histories,
-        "batches": B,
+        "histories": histories,
+        "batches": batches,
         "batches_requested": spec.run.batches,
         "elapsed_seconds": elapsed,
-        "lost_particles": int(state.counters["lost_particles"]),
+        "lost_particles": int(counters["lost_particles"]),
         "uncertainty_method": "batch",
         "electron_transport": problem.electrons,
-        **{f"energy_{k}_MeV_per_particle": v for k, v in counters.items()},
+        **{f"energy_{k}_MeV_per_particle": v for k, v in per_particle.items()},
         **{f"physics_{k}": v for k, v in spec.physics.items()},
     }
+    if stopped_by:
+        metadata["stopped_by"] = stopped_by
     return Result(dose.reshape(shape), rel.reshape(shape), mean.reshape(shape), problem.grid,
                   tuple(problem.material_names), metadata)

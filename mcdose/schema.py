@@ -12,6 +12,7 @@ from .errors import InputError
 
 MAX_ENERGY_MEV = 50.0   # upper end of the physics tables
 MIN_ENERGY_MEV = 0.001  # lower end of the physics tables
+MAX_AXIS_BINS = 100_000  # bins of one scoring axis
 
 
 def _show(value) -> str:
@@ -85,7 +86,7 @@ class Field:
 
     def _number(self, path, value, integer=False):
         unit = f"{self.unit}, " if self.unit else ""
-        kind = f"{unit}must be {'an integer' if integer else 'a number'}"
+        kind = f"{unit}must be {'an integer' if integer else 'a number'} {self.range_text()}".rstrip()
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._bad(path, value, kind)
         if integer and not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
@@ -130,7 +131,7 @@ class Field:
         if kind == "edges":
             return _edges(self, path, value)
         if kind == "spectrum":
-            return _spectrum(path, value)
+            return check_spectrum(path, value)
         if kind == "layers":
             return _layers(path, value)
         raise AssertionError(kind)
@@ -148,14 +149,18 @@ def _edges(f: Field, path: str, value) -> tuple:
         step = Field("float", unit=f.unit, gt=0).check(f"{path}.step", value["step"])
         if not hi > lo:
             raise InputError(f"{path}: max {hi:g} is not allowed: must be > min {lo:g}")
-        n = round((hi - lo) / step)
+        bins = (hi - lo) / step          # checked before any edge is made: may be huge or inf
+        if not bins <= MAX_AXIS_BINS + 0.5:
+            raise InputError(f"{path}: step {step:g} is not allowed: it makes {bins:.3g} bins from {lo:g} to {hi:g}; "
+                             f"at most {MAX_AXIS_BINS} per axis")
+        n = round(bins)
         if n < 1 or abs(lo + n * step - hi) > 1e-9 * max(1.0, abs(hi)):
             raise InputError(f"{path}: step {step:g} is not allowed: (max - min) must be a whole number of steps")
-        if n > 100_000:
-            raise InputError(f"{path}: {n} bins is not allowed: at most 100000 per axis")
         return tuple(float(lo + (hi - lo) * i / n) for i in range(n + 1))
     if not isinstance(value, (list, tuple)) or len(value) < 2:
         raise InputError(f"{path}: {_show(value)} is not allowed: {f.unit}, needs at least 2 edges (one bin)")
+    if len(value) - 1 > MAX_AXIS_BINS:
+        raise InputError(f"{path}: {len(value) - 1} bins is not allowed: at most {MAX_AXIS_BINS} per axis")
     edges = Field("vec", unit=f.unit, ge=f.ge).check(path, value)
     for i in range(1, len(edges)):
         if not edges[i] > edges[i - 1]:
@@ -163,18 +168,22 @@ def _edges(f: Field, path: str, value) -> tuple:
     return edges
 
 
-def _spectrum(path: str, value) -> tuple:
+def check_spectrum(path: str, value, where=None) -> tuple:
+    """[energy_MeV, weight] pairs, checked; ``where(i, col)`` names element col (0, 1) of pair i in
+    messages (default ``path[i][col]``)."""
     if not isinstance(value, (list, tuple)) or not value:
         raise InputError(f"{path}: {_show(value)} is not allowed: must be a non-empty array of [energy_MeV, weight] pairs")
+    where = where or (lambda i, col: f"{path}[{i}][{col}]")
     energy = Field("float", unit="MeV", gt=0, le=MAX_ENERGY_MEV)
     weight = Field("float", ge=0)
     out = []
     for i, pair in enumerate(value):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             raise InputError(f"{path}[{i}]: {_show(pair)} is not allowed: must be [energy_MeV, weight]")
-        out.append((energy.check(f"{path}[{i}][0]", pair[0]), weight.check(f"{path}[{i}][1]", pair[1])))
-    if sum(w for _, w in out) <= 0:
-        raise InputError(f"{path}: the weights sum to 0; at least one must be > 0")
+        out.append((energy.check(where(i, 0), pair[0]), weight.check(where(i, 1), pair[1])))
+    total = sum(w for _, w in out)
+    if not 0 < total < math.inf:
+        raise InputError(f"{path}: the weights sum to {total:g}; at least one must be > 0 and their sum finite")
     return tuple(out)
 
 
@@ -216,7 +225,7 @@ SECTIONS = {
         "particle": Field("str", choices=("electron", "photon", "positron"), required=True),
         "energy": Field("float", doc="monoenergetic kinetic energy", **E_RANGE),
         "spectrum": Field("spectrum", doc="[energy_MeV, weight] pairs"),
-        "spectrum_file": Field("str", doc="CSV file of energy_MeV,weight rows (relative to the config file)"),
+        "spectrum_file": Field("str", doc="text file of energy_MeV, weight rows (two columns; relative to the config file)"),
         "shape": Field("str", "circle", choices=("circle", "rectangle"), when=BEAM),
         "radius": Field("float", unit="cm", gt=0, le=100, when=BEAM + (("shape", ("circle",)),), required=True),
         "size": Field("vec", unit="cm", gt=0, le=200, length=2, when=BEAM + (("shape", ("rectangle",)),), required=True),

@@ -13,6 +13,7 @@ Formats (as publicly described by their vendors' export documentation):
 Positions are returned in cm (project units); the depth-dose axis is "z", profiles "x" (crossplane) or "y".
 """
 import csv
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from mcdose.errors import InputError
 from .curves import validated_curve
 
 UNITS_CM = {"mm": 0.1, "cm": 1.0}
+MAX_FILE_BYTES = 64 * 2**20  # measured scans are kB; anything this large is not one
 _MCC_TYPES = {"PDD": "z", "CROSSPLANE_PROFILE": "x", "INPLANE_PROFILE": "y"}
 _W2CAD_AXES = {"X": "x", "Y": "y", "Z": "z"}
 
@@ -59,7 +61,8 @@ def read_measured(path, unit: str | None = None, depth_cm: float | None = None) 
     """Curves of a measured-data file, by suffix: .csv/.txt, .mcc, .asc/.cdp (w2CAD)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"measured file {str(path)!r} not found")
+        raise InputError(f"measured file {str(path)!r} " + ("is not a regular file (a folder?)" if path.exists()
+                                                              else "not found"))
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         return [read_csv(path, unit, depth_cm)]
@@ -73,29 +76,72 @@ def read_measured(path, unit: str | None = None, depth_cm: float | None = None) 
 def read_csv(path, unit: str | None = None, depth_cm: float | None = None) -> MeasuredCurve:
     """One curve from a CSV file (see the module docstring); `unit` ('mm' | 'cm') if the header has none."""
     path = Path(path)
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
-    comments = [ln.lstrip("#").strip() for ln in lines if ln.lstrip().startswith("#")]
-    rows = [r for r in csv.reader(ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#"))]
+    comments, rows = [], []
+    for number, line in enumerate(_text_lines(path, "utf-8-sig"), 1):
+        if line.lstrip().startswith("#"):
+            comments.append((number, line.lstrip().lstrip("#").strip()))
+        elif line.strip():
+            rows.append((f"{path.name} line {number}", line))
     if len(rows) < 2:
         raise InputError(f"{path.name}: needs a header row and data rows")
-    name = rows[0][0].strip().lower()
-    m = re.fullmatch(r"(depth|z|x|y|position|off_axis|r|radius)(?:_(mm|cm))?", name)
+    header = _csv_fields(*rows[0])
+    m = re.fullmatch(r"(depth|z|x|y|position|off_axis|r|radius)(?:_(mm|cm))?", header[0].strip().lower())
     if m is None:
-        raise InputError(f"{path.name}: first column {rows[0][0]!r} must be depth_mm|depth_cm (depth dose) or "
+        raise InputError(f"{rows[0][0]}: the first column's name must be depth_mm|depth_cm (depth dose) or "
                          "x_mm|y_mm|position_mm (profile), also in cm")
     scale = _unit_scale(m.group(2) or unit, path.name)
-    try:
-        data = np.array([[float(v) for v in r[:3]] for r in rows[1:]])
-    except ValueError as exc:
-        raise InputError(f"{path.name}: non-numeric value in the data rows ({exc})") from None
+    columns = 3 if len(header) > 2 and header[2].strip() else 2
+    data = np.array([_numbers(_csv_fields(where, line), columns, where) for where, line in rows[1:]])
     axis = "z" if m.group(1) in ("depth", "z") else "y" if m.group(1) == "y" else "x"
     if depth_cm is None:
-        for c in comments:
-            d = re.fullmatch(r"depth_(mm|cm)\s*[=:]\s*([-+0-9.eE]+)", c)
+        for number, c in comments:
+            d = re.fullmatch(r"depth_(mm|cm)\s*[=:]\s*(\S+)", c)
             if d:
-                depth_cm = float(d.group(2)) * UNITS_CM[d.group(1)]
+                depth_cm = _numbers([d.group(2)], 1, f"{path.name} line {number}")[0] * UNITS_CM[d.group(1)]
     sigma = data[:, 2] if data.shape[1] > 2 else None
     return _curve(axis, data[:, 0] * scale, data[:, 1], sigma, depth_cm if axis != "z" else None, path.name)
+
+
+def _text_lines(path: Path, encoding: str) -> list:
+    """The lines of a measured-data file; InputError for one that cannot be read, is larger than
+    MAX_FILE_BYTES, binary (NUL bytes) or not in `encoding` (the message gives the line, never the content)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{path.name}: {size / 2**20:.0f} MiB, larger than a measured-data file can be "
+                             f"({MAX_FILE_BYTES // 2**20} MiB)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path.name}: cannot be read ({exc.strerror})") from None
+    if b"\0" in data:
+        raise InputError(f"{path.name}: a binary file, not text")
+    try:
+        return data.decode(encoding).splitlines()
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"{path.name} line {line}: not UTF-8 text; save the file as UTF-8") from None
+
+
+def _csv_fields(where: str, line: str) -> list:
+    """The fields of one CSV line; InputError naming `where` if it cannot be parsed."""
+    try:
+        return next(csv.reader([line]))
+    except csv.Error:
+        raise InputError(f"{where}: not a CSV row") from None
+
+
+def _numbers(fields, count: int, where: str) -> list:
+    """The first `count` fields as finite floats; InputError naming `where` (file and line) otherwise."""
+    expected = f"{count} number{'s' * (count > 1)}"
+    if len(fields) < count:
+        raise InputError(f"{where}: expected {expected}, found {len(fields)} value(s)")
+    try:
+        values = [float(v) for v in fields[:count]]
+    except ValueError:
+        raise InputError(f"{where}: non-numeric value where {expected} expected") from None
+    if not all(map(math.isfinite, values)):
+        raise InputError(f"{where}: NaN or infinite value where {expected} expected")
+    return values
 
 
 def _unit_scale(unit, where):
@@ -109,7 +155,7 @@ def read_mcc(path) -> list:
     """Scans of a PTW mephysto .mcc file (PDD, crossplane and inplane profiles; positions mm -> cm)."""
     path = Path(path)
     curves, header, data, in_data = [], {}, [], False
-    for raw in path.read_text(encoding="latin-1").splitlines():
+    for number, raw in enumerate(_text_lines(path, "latin-1"), 1):
         line = raw.strip()
         if line.startswith("BEGIN_SCAN") and not line.startswith("BEGIN_SCAN_DATA"):
             header, data = {}, []
@@ -120,10 +166,7 @@ def read_mcc(path) -> list:
         elif line.startswith("END_SCAN") and not line.startswith("END_SCAN_DATA"):
             curves.append(_mcc_curve(header, data, f"{path.name} scan {len(curves) + 1}"))
         elif in_data and line:
-            try:
-                data.append([float(v) for v in line.split()[:2]])
-            except ValueError:
-                raise InputError(f"{path.name}: bad data line {line!r}") from None
+            data.append(_numbers(line.split(), 2, f"{path.name} line {number}"))
         elif "=" in line:
             key, value = line.split("=", 1)
             header[key.strip().upper()] = value.strip()
@@ -135,12 +178,12 @@ def read_mcc(path) -> list:
 def _mcc_curve(header, data, label):
     kind = header.get("SCAN_CURVETYPE", "").upper()
     if kind not in _MCC_TYPES:
-        raise InputError(f"{label}: SCAN_CURVETYPE {kind or '(missing)'!r} not supported "
-                         f"({', '.join(_MCC_TYPES)})")
+        raise InputError(f"{label}: SCAN_CURVETYPE {'not supported' if kind else 'missing'}: one of "
+                         f"{', '.join(_MCC_TYPES)}")
     if not data:
         raise InputError(f"{label}: no BEGIN_DATA ... END_DATA values")
     arr = np.array(data)
-    depth = float(header["SCAN_DEPTH"]) * 0.1 if "SCAN_DEPTH" in header else None
+    depth = _numbers([header["SCAN_DEPTH"]], 1, f"{label}: SCAN_DEPTH")[0] * 0.1 if "SCAN_DEPTH" in header else None
     return _curve(_MCC_TYPES[kind], arr[:, 0] * 0.1, arr[:, 1], depth_cm=depth, label=label)
 
 
@@ -148,7 +191,7 @@ def read_w2cad(path) -> list:
     """Measurements of a w2CAD (.asc/.cdp) file: `<x y z dose>` points in mm -> cm."""
     path = Path(path)
     curves, header, points, inside = [], {}, [], False
-    for raw in path.read_text(encoding="latin-1").splitlines():
+    for number, raw in enumerate(_text_lines(path, "latin-1"), 1):
         line = raw.strip()
         if line.startswith("$STOM"):
             header, points, inside = {}, [], True
@@ -159,10 +202,7 @@ def read_w2cad(path) -> list:
             key, _, value = line[1:].partition(" ")
             header[key.upper()] = value.strip()
         elif inside and line.startswith("<"):
-            try:
-                points.append([float(v) for v in line.strip("<>").split()[:4]])
-            except ValueError:
-                raise InputError(f"{path.name}: bad point {line!r}") from None
+            points.append(_numbers(line.strip("<>").split(), 4, f"{path.name} line {number}"))
     if not curves:
         raise InputError(f"{path.name}: no $STOM ... $ENOM block found (not a w2CAD file?)")
     return curves
@@ -172,13 +212,13 @@ def _w2cad_curve(header, points, label):
     axis = _W2CAD_AXES.get(header.get("AXIS", "").upper())
     kind = header.get("TYPE", "").upper()
     if axis is None or kind not in ("OPD", "WDD", "OPP", "WDP") or (axis == "z") != (kind in ("OPD", "WDD")):
-        raise InputError(f"{label}: %TYPE {kind!r} with %AXIS {header.get('AXIS', '')!r} not supported "
-                         "(OPD/WDD along Z, OPP/WDP along X or Y)")
+        raise InputError(f"{label}: this %TYPE and %AXIS are not supported (OPD/WDD along Z, OPP/WDP along X or Y)")
     arr = np.array(points).reshape(-1, 4) * np.array([0.1, 0.1, 0.1, 1.0])
     if arr.shape[0] == 0:
         raise InputError(f"{label}: no <x y z dose> points")
     column = {"x": 0, "y": 1, "z": 2}[axis]
-    depth = None if axis == "z" else (float(header["DPTH"]) * 0.1 if "DPTH" in header else float(arr[:, 2].mean()))
+    depth = None if axis == "z" else (_numbers([header["DPTH"]], 1, f"{label}: %DPTH")[0] * 0.1 if "DPTH" in header
+                                      else float(arr[:, 2].mean()))
     return _curve(axis, arr[:, column], arr[:, 3], depth_cm=depth, label=label)
 
 

@@ -79,7 +79,7 @@ def test_matching_measurement_and_profile_pass(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("extra, match", [(["--gamma", "2mm"], "gamma criteria"),
-                                          (["--pass-rate", "0"], "gamma_pass_pct"),
+                                          (["--pass-rate", "0"], "--pass-rate: 0.0 is not allowed"),
                                           (["--unit", "mm"], "not found")])
 def test_bad_input_exit_2(tmp_path, capsys, extra, match):
     _, h5 = _result(tmp_path)

@@ -30,8 +30,8 @@ class CountingProblem:
             os.kill(os.getpid(), signal.SIGINT)
         rng = np.random.default_rng([seed, batch])
         edep = rng.random(2) * n
-        return BatchTally(edep, {"emitted": float(n), "deposited": float(edep.sum()),
-                                 "escaped": n - float(edep.sum()), "lost": 0.0, "lost_particles": 0.0})
+        return BatchTally(edep, {"emitted": 2.0 * n, "deposited": float(edep.sum()),
+                                 "escaped": 2.0 * n - float(edep.sum()), "lost": 0.0, "lost_particles": 0.0})
 
 
 def _spec(batches=5, histories=1000):
@@ -63,21 +63,27 @@ def test_sigint_stops_at_batch_boundary_and_resume_completes(tmp_path):
     err = io.StringIO()
     partial = execute(CountingProblem(interrupt_at=1), _spec(), output=out, stream=err)
     assert partial.metadata["histories"] == 400 and partial.metadata["batches"] == 2
+    assert partial.metadata["stopped_by"] == "SIGINT"
     assert "SIGINT: stopping after 2 of 5 batches" in err.getvalue()
     assert load(out).metadata["histories"] == 400
-    assert (tmp_path / "run.h5.checkpoint").exists()
+    assert (tmp_path / "run.h5.partials").is_dir()
+    with pytest.raises(InputError, match="--resume"):          # neither --resume nor --force: refused
+        execute(CountingProblem(), _spec(), output=out, progress=False)
     resumed_problem = CountingProblem()
-    resumed = execute(resumed_problem, _spec(), output=out, force=True, stream=io.StringIO())
+    resumed = execute(resumed_problem, _spec(), output=out, resume=True, stream=io.StringIO())
     assert resumed_problem.calls == [2, 3, 4]
-    assert not (tmp_path / "run.h5.checkpoint").exists()
+    assert "stopped_by" not in resumed.metadata
+    assert not (tmp_path / "run.h5.partials").exists()
     full = execute(CountingProblem(), _spec(), progress=False)
     np.testing.assert_array_equal(resumed.dose, full.dose)
     np.testing.assert_array_equal(resumed.uncertainty, full.uncertainty)
 
 
-def test_checkpoint_of_another_configuration_is_ignored(tmp_path):
+def test_checkpoint_of_another_configuration_is_refused_on_resume_and_discarded_with_force(tmp_path):
     out = tmp_path / "run.h5"
     execute(CountingProblem(interrupt_at=0), _spec(), output=out, stream=io.StringIO())
+    with pytest.raises(InputError, match="another configuration"):
+        execute(CountingProblem(), _spec(histories=2000), output=out, resume=True, progress=False)
     problem = CountingProblem()
     execute(problem, _spec(histories=2000), output=out, force=True, progress=False)
     assert problem.calls == [0, 1, 2, 3, 4]

@@ -1,0 +1,137 @@
+"""Partials: the result of one finished batch, its file, and its verification on read.
+
+A :class:`Partial` holds what :func:`mcdose.runner.merge` needs (energy per mesh bin in MeV,
+the energy-balance counters) and what proves where it came from (batch index, histories, seed,
+the digest of the resolved configuration, the mcdose version, a SHA-256 checksum of all of it).
+A partial file is data from disk and is checked like any input: :func:`read_partial` refuses a
+file that is not a regular file, has attributes of the wrong type, a batch index or history
+count that does not belong to the run, non-finite or negative sums, an energy balance that does
+not close, or a checksum that does not match -- naming the file.
+
+File layout (HDF5)::
+
+    attributes  format = "mcdose-partial", batch, histories, seed (int64), config_sha256,
+                mcdose_version, checksum (str), counter_<name> (float64)
+    /edep       float64 (n_bins,): MeV deposited per mesh bin in this batch
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from .errors import InputError
+from .results import describe_attr, plain_attr, read_attr
+
+FORMAT = "mcdose-partial"
+COUNTERS = ("emitted", "deposited", "escaped", "lost", "lost_particles")
+BALANCE_RTOL = 1e-9      # emitted = deposited + escaped + lost, to the fixed-point rounding
+
+
+@dataclass(frozen=True)
+class Partial:
+    """One finished batch.
+
+    edep: MeV per mesh bin (flat, float64); counters: emitted, deposited, escaped, lost (MeV) and
+    lost_particles (count) of the batch; digest: SHA-256 of the resolved configuration
+    (:func:`mcdose.runner.run_digest`); version: the mcdose version that ran it.
+    """
+
+    batch: int
+    histories: int
+    seed: int
+    edep: np.ndarray
+    counters: dict
+    digest: str
+    version: str
+
+    def checksum(self) -> str:
+        """SHA-256 over every field, in a fixed byte layout."""
+        h = hashlib.sha256()
+        h.update(f"{FORMAT}|{self.batch}|{self.histories}|{self.seed}|{self.digest}|{self.version}".encode())
+        h.update(np.ascontiguousarray(self.edep, dtype="<f8").tobytes())
+        h.update(np.array([self.counters[k] for k in COUNTERS], dtype="<f8").tobytes())
+        return h.hexdigest()
+
+
+def partial_name(batch: int) -> str:
+    """File name of batch ``batch`` inside a checkpoint folder."""
+    return f"batch-{batch:06d}.h5"
+
+
+def write_partial(f: h5py.File, partial: Partial) -> None:
+    """Write ``partial`` into an open, empty HDF5 file."""
+    f.attrs["format"] = FORMAT
+    for key in ("batch", "histories", "seed"):
+        f.attrs[key] = np.int64(getattr(partial, key))
+    f.attrs["config_sha256"] = partial.digest
+    f.attrs["mcdose_version"] = partial.version
+    for k in COUNTERS:
+        f.attrs[f"counter_{k}"] = np.float64(partial.counters[k])
+    f.attrs["checksum"] = partial.checksum()
+    f.create_dataset("edep", data=np.asarray(partial.edep, dtype=np.float64))
+
+
+def read_partial(path: Path, expect) -> Partial:
+    """Read and verify one partial file against ``expect`` (a :class:`mcdose.runner.RunPlan`).
+
+    Raises InputError naming the file and what is wrong.
+    """
+    path = Path(path)
+
+    def bad(what):
+        return InputError(f"checkpoint file {str(path)!r}: {what}")
+
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        raise bad(f"cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise bad("is not a regular file (a link, folder or device); mcdose wrote none such")
+    try:
+        f = h5py.File(path, "r")
+    except OSError:
+        raise bad("not a readable HDF5 file (truncated or not HDF5)") from None
+    with f:
+        attrs = {key: read_attr(f.attrs, key) for key in f.attrs}
+        if plain_attr(attrs.get("format")) != FORMAT:
+            raise bad(f"not an mcdose partial (no format = {FORMAT!r} attribute)")
+        expected = {**dict.fromkeys(("batch", "histories", "seed"), (int, "an integer")),
+                    **dict.fromkeys(("config_sha256", "mcdose_version", "checksum"), (str, "a string")),
+                    **dict.fromkeys((f"counter_{k}" for k in COUNTERS), (float, "a finite number >= 0"))}
+        values = {}
+        for key, (kind, what) in expected.items():
+            value = plain_attr(attrs.get(key))
+            if type(value) is not kind or (kind is float and not (np.isfinite(value) and value >= 0)):
+                raise bad(f"attribute {key!r} must be {what}, got {describe_attr(attrs.get(key))}")
+            values[key] = value
+        ints = {key: values[key] for key in ("batch", "histories", "seed")}
+        strings = {key: values[key] for key in ("config_sha256", "mcdose_version", "checksum")}
+        counters = {k: values[f"counter_{k}"] for k in COUNTERS}
+        edep = f.get("edep", getlink=False) if "edep" in f else None
+        if not isinstance(edep, h5py.Dataset) or edep.dtype != np.float64 or edep.shape != (expect.n_bins,):
+            raise bad(f"dataset 'edep' must be float64 of shape ({expect.n_bins},)")
+        edep = edep[()]
+    partial = Partial(ints["batch"], ints["histories"], ints["seed"], edep, counters,
+                      strings["config_sha256"], strings["mcdose_version"])
+    expect.verify(partial, bad)
+    if partial.checksum() != strings["checksum"]:
+        raise bad("checksum does not match its contents (the file was changed or damaged)")
+    if not np.all(np.isfinite(edep)) or np.any(edep < 0):
+        raise bad("dataset 'edep' holds NaN, infinite or negative energies")
+    check_balance(partial, bad)
+    return partial
+
+
+def check_balance(partial: Partial, bad) -> None:
+    """The batch's energy balance closes (emitted = deposited + escaped + lost)."""
+    c = partial.counters
+    scale = max(c["emitted"], 1e-300)
+    if abs(c["emitted"] - c["deposited"] - c["escaped"] - c["lost"]) > BALANCE_RTOL * scale:
+        raise bad(f"energy balance does not close (emitted {c['emitted']:.9g} MeV, deposited {c['deposited']:.9g}, "
+                  f"escaped {c['escaped']:.9g}, lost {c['lost']:.9g})")
