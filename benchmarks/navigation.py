@@ -3,7 +3,9 @@
 A step is what transport does at every boundary: ``distance_to_boundary`` then
 ``cross`` (move exactly to the boundary and locate with the direction). Rays
 start uniformly in the phantom's box with isotropic directions and run to the
-world boundary. Run: ``python -m benchmarks.navigation [--rays N]``.
+world boundary. Point location (``locate``) of random points in a scene of tens of
+cells is timed with the candidate-cell grid and with a scan of every cell (a one-voxel
+grid). Run: ``python -m benchmarks.navigation [--rays N]``.
 """
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from mcdose.config import validate
+from mcdose.geometry.model import cell_grid
 from mcdose.kernels import geometry as kg
 from mcdose.kernels._jit import jit
-from mcdose.phantoms import build
+from mcdose.phantoms import build, from_spec
 
 
 @jit
@@ -33,6 +37,47 @@ def walk(geo, starts, dirs):
             cell, voxel = kg.cross(geo, x + t * u, y + t * v, z + t * w, u, v, w)
             steps += 1
     return steps
+
+
+@jit
+def locate_all(geo, points):
+    """Sum of the cell indices of the points (so that nothing is optimised away)."""
+    total = 0
+    for i in range(points.shape[0]):
+        total += kg.locate(geo, points[i, 0], points[i, 1], points[i, 2])
+    return total
+
+
+def seed_scene():
+    """An air-filled PMMA applicator on a water box holding a 5 x 5 array of steel seeds (~400 cells:
+    each seed splits the pieces of water its box meets)."""
+    seeds = [{"shape": "cylinder", "material": "stainless_steel", "radius": 0.4, "z": [-0.5, 0.5],
+              "center": [x, y, 6.0], "axis": [1.0, 0.0, 0.0]} for x in (-8.0, -4.0, 0.0, 4.0, 8.0)
+             for y in (-8.0, -4.0, 0.0, 4.0, 8.0)]
+    return from_spec(validate({
+        "source": {"type": "point", "particle": "photon", "energy": 0.05, "position": [0.0, 0.0, -1.0]},
+        "phantom": {"type": "box", "material": "water", "size": [30.0, 30.0, 20.0]},
+        "scoring": {"mesh": "cartesian", "x": [-1.0, 1.0], "y": [-1.0, 1.0], "z": [0.0, 1.0]},
+        "parts": [{"shape": "cylinder", "material": "air", "radius": 5.0, "z": [-10.0, 2.0]},
+                  {"shape": "tube", "material": "pmma", "inner_radius": 5.0, "outer_radius": 5.5, "z": [-10.0, 2.0]},
+                  *seeds]}))
+
+
+def location_rates(n_points: int, rng) -> tuple:
+    """(cells, points located per second with the grid, the same with a scan of every cell)."""
+    geo = seed_scene()
+    grid = geo.compile()
+    scan = grid._replace(**dict(zip(("grid_box", "grid_n", "grid_start", "grid_cells"), cell_grid(geo.boxes, 1))))
+    w = geo.world
+    points = w[:, 0] + (w[:, 1] - w[:, 0]) * rng.random((n_points, 3))
+    rates = []
+    for arrays in (grid, scan):
+        locate_all(arrays, points[:10])                   # compile / load from cache
+        t0 = time.perf_counter()
+        total = locate_all(arrays, points)
+        rates.append(n_points / (time.perf_counter() - t0))
+        assert total == locate_all(grid, points)          # same cells either way
+    return len(geo.cells), rates[0], rates[1]
 
 
 def phantoms(tmp: Path) -> dict:
@@ -67,6 +112,9 @@ def main(argv=None) -> list:
     print(f"{'phantom':40s} {'steps':>12s} {'seconds':>8s} {'steps/s':>12s}")
     for name, steps, dt, rate in rows:
         print(f"{name:40s} {steps:12d} {dt:8.2f} {rate:12.3e}")
+    cells, with_grid, with_scan = location_rates(args.rays * 5, rng)
+    print(f"point location in a scene of {cells} cells: {with_grid:.3e} points/s with the grid, "
+          f"{with_scan:.3e} scanning every cell ({with_grid / with_scan:.1f}x)")
     return rows
 
 

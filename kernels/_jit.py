@@ -1,4 +1,4 @@
-"""The one place for mcdose's Numba jit options and Numba's cache location.
+"""The one place for mcdose's Numba jit options.
 
 Every kernel is compiled with ``cache=True, nogil=True, error_model="numpy",
 fastmath=False`` (DESIGN.md section 8): cached machine code, threads free of
@@ -6,27 +6,17 @@ the GIL, IEEE float semantics (division by zero gives inf/nan instead of
 raising), and no fast-math reassociation unless a test shows it changes
 nothing (pass ``fastmath=True`` explicitly in that case).
 
-Numba's cache lives under ``platformdirs.user_cache_dir("mcdose")/numba/<mcdose
-version>`` unless ``NUMBA_CACHE_DIR`` is already set: Numba keys its cache on
-the source file of each function only, so a new mcdose version (which may
-change a kernel's callees in other files) gets a fresh cache.  The directory
-is set here, at import, before any kernel is decorated.
+Numba's cache lives in ``NUMBA_CACHE_DIR``, which ``mcdose/__init__.py`` sets
+(unless the user did) to ``platformdirs.user_cache_dir("mcdose")/numba/<mcdose
+version>`` before this package is imported (the kernels import nothing from the
+mcdose library).
 """
 import os
-from pathlib import Path
 
-import platformdirs
-
-from .. import __version__
-
-os.environ.setdefault(
-    "NUMBA_CACHE_DIR", str(Path(platformdirs.user_cache_dir("mcdose")) / "numba" / __version__)
-)
-
-import numba  # noqa: E402  (must see NUMBA_CACHE_DIR)
+import numba
 
 # Numba reads NUMBA_CACHE_DIR when its config module loads; if numba was
-# imported before this module, point its live config at the same directory.
+# imported before mcdose set it, point its live config at the same directory.
 numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
 CACHE_DIR = numba.config.CACHE_DIR
 

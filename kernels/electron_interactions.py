@@ -12,13 +12,10 @@ import math
 
 import numpy as np
 
-from ..electron_data import ANNIHILATION, BREMS, DELTA
-from ..physics.constants import ELECTRON_MASS_MEV
 from ._jit import jit
+from .codes import ANNIHILATION, BREMS, DELTA, MEC2
 from .photon_interactions import _at, energy_index, grid_interval
 from .rng import uniform
-
-MEC2 = ELECTRON_MASS_MEV
 
 
 # ---------------------------------------------------------------- table look-up

@@ -45,8 +45,8 @@ import math
 
 import numpy as np
 
-from ..electron_data import BREMS, DELTA, E_MINUS, E_PLUS
 from ._jit import jit
+from .codes import BREMS, DELTA, DEPOSITED, E_MINUS, E_PLUS, ELECTRON, LOST_COUNT, LOST_ENERGY, MEC2, PHOTON, POSITRON
 from .electron_interactions import (delta_cosines, discrete_sigma, elastic_params, energy_at, grid_t, interval,
                                     max_sigma, range_of, range_t, sample_annihilation, sample_bhabha,
                                     sample_brems_cos, sample_brems_energy, sample_moller, sample_msc_mu,
@@ -55,24 +55,23 @@ from .geometry import cross, distance_to_boundary, medium, safety
 from .mesh import mesh_safety, trace_mesh
 from .photon_interactions import isotropic_direction, rotate
 from .rng import uniform
-from .tally import (DEPOSITED, ELECTRON, LOST_COUNT, LOST_ENERGY, MEC2, PHOTON, POSITRON, deposit, escape, push,
-                    units)
+from .tally import deposit, escape, push, units
 
 MAX_STEPS = 1_000_000         # steps of one charged particle before it is declared lost
 _NONE, _DISCRETE, _CUTOFF = 0, 1, 2
 
 
 @jit
-def _segment(mesh, tally, counters, x, y, z, u, v, w, length, de, analog, seg_len, seg_idx):
-    """Deposit de MeV lost along a straight segment: split over the mesh bins by length."""
+def _segment(mesh, tally, counters, x, y, z, u, v, w, length, de, wt, analog, seg_len, seg_idx):
+    """Deposit de MeV of weight wt lost along a straight segment: split over the mesh bins by length."""
     if de <= 0.0:
         return
     if not analog or length <= 0.0:
-        deposit(mesh, tally, counters, x, y, z, de, analog)
+        deposit(mesh, tally, counters, x, y, z, de, wt, analog)
         return
-    counters[DEPOSITED] += units(de)
+    counters[DEPOSITED] += units(de * wt)
     n = trace_mesh(mesh, x, y, z, u, v, w, length, seg_len, seg_idx)
-    per_cm = de / length
+    per_cm = de * wt / length
     for k in range(n):
         if seg_idx[k] >= 0:
             tally[seg_idx[k]] += units(per_cm * seg_len[k])
@@ -95,38 +94,39 @@ def _energy_left(edata, mat, p, target, j):
 
 
 @jit
-def _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, u, v, w, e, kind,
+def _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, u, v, w, e, kind, wt,
                settings):
-    """A delta ray (ELECTRON) or bremsstrahlung photon (PHOTON): onto the stack, or deposited on
+    """A delta ray (ELECTRON) or bremsstrahlung photon (PHOTON) of weight wt: onto the stack, or deposited on
     the spot below its cut-off or when range rejection traps it. Returns the new stack size (-1: full)."""
     cut = settings.photon_cutoff if kind == PHOTON else settings.electron_cutoff
     if e > cut and not (kind == ELECTRON and settings.range_rejection
                         and _trapped(geo, mesh, mat, rho, cell, voxel, x, y, z, range_of(edata, mat, E_MINUS, e))):
-        return push(stack, n, x, y, z, u, v, w, e, kind)
-    deposit(mesh, tally, counters, x, y, z, e, settings.analog)
+        return push(stack, n, x, y, z, u, v, w, e, kind, wt)
+    deposit(mesh, tally, counters, x, y, z, e, wt, settings.analog)
     return n
 
 
 @jit
-def _lost(counters, n_stack, e, kind):
-    """A particle stuck on a surface or out of steps: its energy goes to the 'lost' counters."""
-    counters[LOST_ENERGY] += units(e + 2.0 * MEC2 if kind == POSITRON else e)
+def _lost(counters, n_stack, e, kind, wt):
+    """A particle stuck on a surface or out of steps: its energy times wt goes to the 'lost' counters."""
+    counters[LOST_ENERGY] += units((e + 2.0 * MEC2 if kind == POSITRON else e) * wt)
     counters[LOST_COUNT] += 1
     return n_stack
 
 
 @jit
-def _annihilate_at_rest(stack, n, x, y, z, state):
+def _annihilate_at_rest(stack, n, x, y, z, wt, state):
     au, av, aw = isotropic_direction(state)
-    n = push(stack, n, x, y, z, au, av, aw, MEC2, PHOTON)
-    return push(stack, n, x, y, z, -au, -av, -aw, MEC2, PHOTON)
+    n = push(stack, n, x, y, z, au, av, aw, MEC2, PHOTON, wt)
+    return push(stack, n, x, y, z, -au, -av, -aw, MEC2, PHOTON, wt)
 
 
 @jit
-def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_stack, tally, counters,
+def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack, n_stack, tally, counters,
                    settings, seg_len, seg_idx):
-    """Transport one electron (kind ELECTRON) or positron (POSITRON) of kinetic energy e (MeV)
-    from (x, y, z) along (u, v, w); returns the new stack size (-1: stack full)."""
+    """Transport one electron (kind ELECTRON) or positron (POSITRON) of kinetic energy e (MeV) and
+    weight wt (carried by its scores and secondaries) from (x, y, z) along (u, v, w); returns the
+    new stack size (-1: stack full)."""
     p = E_MINUS if kind == ELECTRON else E_PLUS
     ecut = settings.electron_cutoff
     msc = settings.multiple_scattering
@@ -137,7 +137,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
     cut_mat, r_cut = -1, 0.0                  # range at the cut-off, per material
     for _ in range(MAX_STEPS):
         if cell < 0:
-            escape(counters, e, kind)
+            escape(counters, e, kind, wt)
             return n_stack
         mat, rho = medium(geo, cell, voxel)
         if mat < 0 or rho <= 0.0:             # vacuum: straight to the next region
@@ -145,7 +145,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
             if not d > 0.0:
                 cell, voxel = cross(geo, x, y, z, u, v, w)
                 if cell >= 0 and not distance_to_boundary(geo, cell, x, y, z, u, v, w) > 0.0:
-                    return _lost(counters, n_stack, e, kind)
+                    return _lost(counters, n_stack, e, kind, wt)
                 continue
             x, y, z = x + d * u, y + d * v, z + d * w
             cell, voxel = cross(geo, x, y, z, u, v, w)
@@ -182,19 +182,19 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
             if not d > 0.0:                   # not inside for this direction: relocate
                 cell, voxel = cross(geo, x, y, z, u, v, w)
                 if cell >= 0 and not distance_to_boundary(geo, cell, x, y, z, u, v, w) > 0.0:
-                    return _lost(counters, n_stack, e, kind)
+                    return _lost(counters, n_stack, e, kind, wt)
                 continue
         tau = s * uniform(state) if msc else s
         if tau >= d:                          # the boundary comes first: stop there
             e_new = _energy_left(edata, mat, p, r0 - d * rho, i0)
-            _segment(mesh, tally, counters, x, y, z, u, v, w, d, e - e_new, analog, seg_len, seg_idx)
+            _segment(mesh, tally, counters, x, y, z, u, v, w, d, e - e_new, wt, analog, seg_len, seg_idx)
             e = e_new
             n_left -= d * rho * sig_max
             x, y, z = x + d * u, y + d * v, z + d * w
             cell, voxel = cross(geo, x, y, z, u, v, w)
             continue
         e_new = _energy_left(edata, mat, p, r0 - tau * rho, i0)
-        _segment(mesh, tally, counters, x, y, z, u, v, w, tau, e - e_new, analog, seg_len, seg_idx)
+        _segment(mesh, tally, counters, x, y, z, u, v, w, tau, e - e_new, wt, analog, seg_len, seg_idx)
         x, y, z = x + tau * u, y + tau * v, z + tau * w
         if msc:                               # GS deflection of the whole step at its mid-point energy
             im, fm = interval(edata, t_of_range(edata, mat, p, r0 - 0.5 * step, i0))
@@ -205,14 +205,14 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
             d2 = np.inf if inside else distance_to_boundary(geo, cell, x, y, z, u, v, w)
             if d2 < rest:                     # the boundary comes first on the second leg
                 e_end = _energy_left(edata, mat, p, r0 - (tau + d2) * rho, i0)
-                _segment(mesh, tally, counters, x, y, z, u, v, w, d2, e_new - e_end, analog, seg_len, seg_idx)
+                _segment(mesh, tally, counters, x, y, z, u, v, w, d2, e_new - e_end, wt, analog, seg_len, seg_idx)
                 e = e_end
                 n_left -= (tau + d2) * rho * sig_max
                 x, y, z = x + d2 * u, y + d2 * v, z + d2 * w
                 cell, voxel = cross(geo, x, y, z, u, v, w)
                 continue
             e_end = _energy_left(edata, mat, p, r0 - step, i0)
-            _segment(mesh, tally, counters, x, y, z, u, v, w, rest, e_new - e_end, analog, seg_len, seg_idx)
+            _segment(mesh, tally, counters, x, y, z, u, v, w, rest, e_new - e_end, wt, analog, seg_len, seg_idx)
             x, y, z = x + rest * u, y + rest * v, z + rest * w
             e_new = e_end
         e = e_new
@@ -232,27 +232,27 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, kind, state, stack, n_
             cos_p, cos_s = delta_cosines(e, w_delta)
             su, sv, sw = rotate(u, v, w, cos_s, phi + math.pi)
             n_stack = _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n_stack,
-                                 x, y, z, su, sv, sw, w_delta, ELECTRON, settings)
+                                 x, y, z, su, sv, sw, w_delta, ELECTRON, wt, settings)
             u, v, w = rotate(u, v, w, cos_p, phi)
             e -= w_delta
         elif process == BREMS:
             k = sample_brems_energy(edata, mat, e, state)
             gu, gv, gw = rotate(u, v, w, sample_brems_cos(e, k, state), phi)
             n_stack = _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n_stack,
-                                 x, y, z, gu, gv, gw, k, PHOTON, settings)
+                                 x, y, z, gu, gv, gw, k, PHOTON, wt, settings)
             e -= k
         else:                                 # positron annihilation in flight
             k1, cos1, k2, cos2 = sample_annihilation(e, state)
             gu, gv, gw = rotate(u, v, w, cos1, phi)
-            n_stack = push(stack, n_stack, x, y, z, gu, gv, gw, k1, PHOTON)
+            n_stack = push(stack, n_stack, x, y, z, gu, gv, gw, k1, PHOTON, wt)
             gu, gv, gw = rotate(u, v, w, cos2, phi + math.pi)
-            return push(stack, n_stack, x, y, z, gu, gv, gw, k2, PHOTON)
+            return push(stack, n_stack, x, y, z, gu, gv, gw, k2, PHOTON, wt)
         if n_stack < 0:
             return n_stack
     else:
-        return _lost(counters, n_stack, e, kind)
+        return _lost(counters, n_stack, e, kind, wt)
     # below the cut-off: deposit on the spot; a positron annihilates at rest
-    deposit(mesh, tally, counters, x, y, z, e, analog)
+    deposit(mesh, tally, counters, x, y, z, e, wt, analog)
     if kind == POSITRON:
-        return _annihilate_at_rest(stack, n_stack, x, y, z, state)
+        return _annihilate_at_rest(stack, n_stack, x, y, z, wt, state)
     return n_stack

@@ -45,6 +45,12 @@ agree, and a voxel face is judged by the same rule on the same number (x - edge)
 
 Path lengths are exact to floating-point rounding; a region thinner than EPS
 along a ray (a graze) is skipped, an error of at most EPS per boundary.
+
+Point location is accelerated by a uniform grid over the cells' bounding boxes
+(``grid_*`` arrays, built at compile time): each grid voxel lists, in cell
+order, the cells whose box (padded by far more than EPS) meets it, so the
+candidates of a point hold every cell that can contain it and the result is
+that of a scan of all cells. Outside the grid box there is no cell.
 """
 from typing import NamedTuple
 
@@ -83,6 +89,10 @@ class GeometryArrays(NamedTuple):
     lat_density: np.ndarray    # float64 (nx * ny * nz,): g/cm3
     lat_cell: np.ndarray       # int32 (1,)
     world: np.ndarray          # float64 (6,): xmin, xmax, ymin, ymax, zmin, zmax (cm)
+    grid_box: np.ndarray       # float64 (6,): box of the point-location grid (cm), as world
+    grid_n: np.ndarray         # int32 (3,): grid voxels per axis
+    grid_start: np.ndarray     # int32 (n_voxels + 1,): CSR offsets into grid_cells, voxels in C order
+    grid_cells: np.ndarray     # int32: candidate cells of each grid voxel, ascending
 
 
 @jit
@@ -192,21 +202,32 @@ def in_cell(geo, cell, x, y, z, u, v, w):
 
 
 @jit
-def _locate(cs, csf, csn, st, sp, wb, x, y, z, u, v, w):
-    n_cells = cs.shape[0] - 1
-    if not _in_world(wb, x, y, z, u, v, w):
-        return -1
-    for cell in range(n_cells):
-        if _in_cell(cs, csf, csn, st, sp, cell, x, y, z, u, v, w):
-            return cell
-    return n_cells
+def grid_voxel(geo, x, y, z):
+    """Flat index of the point-location grid voxel holding the point (-1 outside the grid box)."""
+    gb, gn = geo.grid_box, geo.grid_n
+    flat = 0
+    for k, q in enumerate((x, y, z)):
+        f = (q - gb[2 * k]) / (gb[2 * k + 1] - gb[2 * k]) * gn[k]
+        if not (0.0 <= f < gn[k]):
+            return -1
+        flat = flat * gn[k] + min(int(f), gn[k] - 1)
+    return flat
 
 
 @jit
 def locate_dir(geo, x, y, z, u, v, w):
     """Cell index of the point, entering along (u, v, w): n_cells = world, -1 = outside the world."""
-    return _locate(geo.cell_start, geo.cell_surf, geo.cell_sense, geo.surf_type, geo.surf_par, geo.world,
-                   x, y, z, u, v, w)
+    n_cells = geo.cell_start.shape[0] - 1
+    if not _in_world(geo.world, x, y, z, u, v, w):
+        return -1
+    g = grid_voxel(geo, x, y, z)
+    if g < 0:
+        return n_cells
+    cs, csf, csn, st, sp = geo.cell_start, geo.cell_surf, geo.cell_sense, geo.surf_type, geo.surf_par
+    for k in range(geo.grid_start[g], geo.grid_start[g + 1]):
+        if _in_cell(cs, csf, csn, st, sp, geo.grid_cells[k], x, y, z, u, v, w):
+            return geo.grid_cells[k]
+    return n_cells
 
 
 @jit
@@ -274,10 +295,10 @@ def distance_to_boundary(geo, cell, x, y, z, u, v, w):
     n_cells = geo.cell_start.shape[0] - 1
     if cell != n_cells and cell != geo.lat_cell[0]:   # the common case: an analytic cell
         return cell_exit(geo, cell, x, y, z, u, v, w)
-    cs, csf, csn, st, sp, wb = geo.cell_start, geo.cell_surf, geo.cell_sense, geo.surf_type, geo.surf_par, geo.world
+    st, sp, wb = geo.surf_type, geo.surf_par, geo.world
     best = np.inf
     if cell == n_cells:                                # the world: nearest crossing of anything
-        if _locate(cs, csf, csn, st, sp, wb, x, y, z, u, v, w) != n_cells:
+        if locate_dir(geo, x, y, z, u, v, w) != n_cells:
             return 0.0
         best = min(_range_exit(x, u, wb[0], wb[1]), _range_exit(y, v, wb[2], wb[3]), _range_exit(z, w, wb[4], wb[5]))
         for s in range(st.shape[0]):
@@ -387,7 +408,10 @@ def classify_points(geo, points, count, first, voxel):
         count[i] = 0
         first[i] = n_cells if _in_world(geo.world, x, y, z, 0.0, 0.0, 0.0) else -1
         voxel[i] = -1
-        for cell in range(n_cells):
+        g = grid_voxel(geo, x, y, z)
+        lo, hi = (geo.grid_start[g], geo.grid_start[g + 1]) if g >= 0 else (0, 0)
+        for k in range(lo, hi):
+            cell = geo.grid_cells[k]
             if in_cell(geo, cell, x, y, z, 0.0, 0.0, 0.0):
                 count[i] += 1
                 if count[i] == 1:

@@ -6,7 +6,7 @@ Units: positions and distances in cm; directions are unit vectors (u, v, w).
 The mesh bundle is :class:`MeshArrays` (arrays and integers only), built by
 ``mcdose.mesh.mesh_arrays`` from an ``mcdose.results.Grid``:
 
-* ``kind``: ``CARTESIAN`` (0), ``CYLINDRICAL`` (1) or ``SPHERICAL`` (2);
+* ``kind``: ``CARTESIAN``, ``CYLINDRICAL`` or ``SPHERICAL`` (:mod:`.codes`);
 * ``e0, e1, e2``: bin edges (cm) of axes 0, 1, 2 -- (x, y, z) | (r, z, unused) | (r, unused, unused);
   an unused axis holds the edges ``[0, 1]`` and always has index 0;
 * ``sq0``: ``e0**2`` (cm^2): radial bins are located by comparing squared radii, so the bin test and
@@ -32,9 +32,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import jit
+from .codes import CARTESIAN, CYLINDRICAL, SPHERICAL
 from .geometry import trace_ray
 
-CARTESIAN, CYLINDRICAL, SPHERICAL = 0, 1, 2
 INF = np.inf
 
 

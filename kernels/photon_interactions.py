@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from ..photon_data import HC_KEV_A, MEC2, PAIR, TOTAL
 from ._jit import jit
+from .codes import HC_KEV_A, MEC2, PAIR, TOTAL
 from .pair import screening_functions
 from .rng import uniform
 

@@ -15,8 +15,8 @@ photons are transported; photons below the photon cut-off deposit on the spot
 (scored by both estimators).
 
 Scoring: ``analog`` adds each local deposit to the mesh bin where it happens;
-``tracklength`` adds E mu_en(E) rho l along every flight segment l (cm) split
-into mesh bins -- the expected kerma, which is the dose where secondary
+``tracklength`` adds E mu_en(E) rho l (times the photon's weight, as every score) along every
+flight segment l (cm) split into mesh bins -- the expected kerma, which is the dose where secondary
 electrons are short-ranged (Williamson, Med. Phys. 14 (1987) 567; egs_brachy,
 Chamberland et al., PMB 61 (2016) 8214).
 """
@@ -25,17 +25,16 @@ import math
 import numpy as np
 
 from ._jit import jit
+from .codes import ELECTRON, ESCAPED, INCOHERENT, LOST_COUNT, LOST_ENERGY, MEC2, PAIR, PHOTOELECTRIC, PHOTON, POSITRON
 from .electron_interactions import sample_sauter_cos
 from .geometry import cell_exit, cross, distance_to_boundary, medium, voxel_index
 from .mesh import trace_mesh
 from .photon_interactions import (isotropic_direction, mu_en, mu_total, rotate, sample_compton,
                                   sample_pair, sample_photoelectric, sample_rayleigh, select_interaction)
 from .rng import uniform
-from .tally import (ELECTRON, ESCAPED, LOST_COUNT, LOST_ENERGY, MEC2, PHOTON, POSITRON, deposit, push,
-                    units)
+from .tally import deposit, push, units
 
 MAX_STEPS = 100_000           # region crossings of one photon before it is declared lost
-PHOTOELECTRIC, INCOHERENT, COHERENT, PAIR = 0, 1, 2, 3
 
 
 @jit
@@ -57,28 +56,29 @@ def _lattice_mu_max(pdata, lattice_materials, rho_max, e):
 
 
 @jit
-def _charged(mesh, tally, counters, stack, n, x, y, z, u, v, w, t, kind, state, settings):
-    """A charged secondary of kinetic energy t (MeV): onto the stack, or deposited on the spot.
+def _charged(mesh, tally, counters, stack, n, x, y, z, u, v, w, t, kind, wt, state, settings):
+    """A charged secondary of kinetic energy t (MeV) and weight wt: onto the stack, or deposited on the spot.
 
     Deposited when electrons are not transported (kerma approximation) or t is not above the
     electron cut-off; a positron deposited on the spot still annihilates at rest: two 511 keV
     photons back to back, isotropic. Returns the new stack size (-1: stack full).
     """
     if settings.electrons and t > settings.electron_cutoff:
-        return push(stack, n, x, y, z, u, v, w, t, kind)
+        return push(stack, n, x, y, z, u, v, w, t, kind, wt)
     if t > 0.0:
-        deposit(mesh, tally, counters, x, y, z, t, settings.analog)
+        deposit(mesh, tally, counters, x, y, z, t, wt, settings.analog)
     if kind == POSITRON:
         au, av, aw = isotropic_direction(state)
-        n = push(stack, n, x, y, z, au, av, aw, MEC2, PHOTON)
-        n = push(stack, n, x, y, z, -au, -av, -aw, MEC2, PHOTON)
+        n = push(stack, n, x, y, z, au, av, aw, MEC2, PHOTON, wt)
+        n = push(stack, n, x, y, z, -au, -av, -aw, MEC2, PHOTON, wt)
     return n
 
 
 @jit
-def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, state, stack, n_stack, tally, counters,
+def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stack, tally, counters,
                  settings, lattice_materials, rho_max, seg_len, seg_idx):
-    """Transport one photon to absorption or escape; returns the new stack size (-1: stack full).
+    """Transport one photon of weight wt to absorption or escape (its scores and secondaries carry
+    wt); returns the new stack size (-1: stack full).
 
     Inside the voxel lattice with ``settings.woodcock`` set, flights are sampled against the
     lattice's majorant and accepted as real interactions with probability mu(voxel)/mu_max
@@ -100,7 +100,7 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, state, stack, n_stack, t
     mfp = -math.log(uniform(state))
     for _ in range(MAX_STEPS):
         if cell < 0:
-            counters[ESCAPED] += units(e)
+            counters[ESCAPED] += units(e * wt)
             return n_stack
         if woodcock and cell == lattice:
             d = cell_exit(geo, cell, x, y, z, u, v, w)
@@ -136,7 +136,8 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, state, stack, n_stack, t
             t = mfp / mu
             step = t if t < d else d
             if not analog:
-                _score_track(mesh, tally, x, y, z, u, v, w, step, e * mu_en(pdata, mat, e) * rho, seg_len, seg_idx)
+                _score_track(mesh, tally, x, y, z, u, v, w, step, e * mu_en(pdata, mat, e) * rho * wt, seg_len,
+                             seg_idx)
             x, y, z = x + step * u, y + step * v, z + step * w
             if t >= d:
                 mfp -= d * mu
@@ -149,20 +150,20 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, state, stack, n_stack, t
             cos_e = sample_sauter_cos(e_local, state) if e_local > 0.0 else 1.0
             eu, ev, ew = rotate(u, v, w, cos_e, 2.0 * math.pi * uniform(state))
             n_stack = _charged(mesh, tally, counters, stack, n_stack, x, y, z, eu, ev, ew, e_local, ELECTRON,
-                               state, settings)
+                               wt, state, settings)
             if e_fluor > 0.0 and n_stack >= 0:
                 if e_fluor < settings.photon_cutoff:   # scored in both modes: no flight's mu_en carries it
-                    deposit(mesh, tally, counters, x, y, z, e_fluor, True)
+                    deposit(mesh, tally, counters, x, y, z, e_fluor, wt, True)
                 else:
                     fu, fv, fw = isotropic_direction(state)
-                    n_stack = push(stack, n_stack, x, y, z, fu, fv, fw, e_fluor, PHOTON)
+                    n_stack = push(stack, n_stack, x, y, z, fu, fv, fw, e_fluor, PHOTON, wt)
             return n_stack
         if process == PAIR:
             t_minus, t_plus = sample_pair(pdata, mat, e, state)
             n_stack = _charged(mesh, tally, counters, stack, n_stack, x, y, z, u, v, w, t_minus, ELECTRON,
-                               state, settings)
+                               wt, state, settings)
             return _charged(mesh, tally, counters, stack, n_stack, x, y, z, u, v, w, t_plus, POSITRON,
-                            state, settings)
+                            wt, state, settings)
         if process == INCOHERENT:
             e_new, cos_t, t_electron = sample_compton(pdata, mat, e, state)
             nu, nv, nw = rotate(u, v, w, cos_t, 2.0 * math.pi * uniform(state))
@@ -171,7 +172,7 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, state, stack, n_stack, t
             if norm > 0.0:
                 pu, pv, pw = pu / norm, pv / norm, pw / norm
             n_stack = _charged(mesh, tally, counters, stack, n_stack, x, y, z, pu, pv, pw, t_electron, ELECTRON,
-                               state, settings)
+                               wt, state, settings)
             if n_stack < 0:
                 return n_stack
             e, u, v, w = e_new, nu, nv, nw
@@ -179,10 +180,10 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, state, stack, n_stack, t
             cos_t = sample_rayleigh(pdata, mat, e, state)
             u, v, w = rotate(u, v, w, cos_t, 2.0 * math.pi * uniform(state))
         if e < settings.photon_cutoff:            # scored in both modes: no flight's mu_en carries it
-            deposit(mesh, tally, counters, x, y, z, e, True)
+            deposit(mesh, tally, counters, x, y, z, e, wt, True)
             return n_stack
         mfp = -math.log(uniform(state))
         cell, voxel = cross(geo, x, y, z, u, v, w)
-    counters[LOST_ENERGY] += units(e)
+    counters[LOST_ENERGY] += units(e * wt)
     counters[LOST_COUNT] += 1
     return n_stack

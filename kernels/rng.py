@@ -31,13 +31,12 @@ Usage in a kernel (state allocated once per chunk of histories, never per draw):
         u = uniform(state)                  # float64 in the open interval (0, 1)
 
 seed, batch and history are non-negative integers below 2^64 (a negative int64
-wraps modulo 2^64 inside a kernel; :func:`sample_stream` rejects it).
+wraps modulo 2^64 inside a kernel; :func:`sample_stream` rejects it with a ValueError).
 """
 import operator
 
 import numpy as np
 
-from ..errors import InputError
 from ._jit import jit
 
 STATE_WORDS = 4  # uint64 words of xoshiro256** state
@@ -124,9 +123,9 @@ def _checked_int(value, name, bits):
     try:
         value = operator.index(value)
     except TypeError:
-        raise InputError(message) from None
+        raise ValueError(message) from None
     if not 0 <= value < 2**bits:
-        raise InputError(message)
+        raise ValueError(message)
     return value
 
 

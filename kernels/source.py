@@ -1,9 +1,10 @@
-"""Source sampling kernels: where a primary starts, in which direction, with which energy.
+"""Source sampling kernels: where a primary starts, in which direction, with which energy and weight.
 
 The :class:`SourceArrays` bundle is built by :mod:`mcdose.sources`. Positions in cm,
 energies in MeV. Beam sources start in the plane z = z0 and travel towards +z,
 parallel or diverging from a focus ``focus_distance`` upstream; point sources emit
-isotropically.
+isotropically, or with a tabulated polar-angle distribution about an axis (a cone, an
+angular intensity table).
 """
 import math
 from typing import NamedTuple
@@ -11,26 +12,36 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import jit
+from .codes import BEAM_CIRCLE, POINT, VOLUME
 from .geometry import cross, medium
+from .photon_interactions import rotate
 from .rng import uniform
 
-BEAM_CIRCLE, BEAM_RECTANGLE, POINT, VOLUME = 0, 1, 2, 3
 MAX_TRIES = 1_000_000         # rejection tries of a volume source before it gives up (no matter in its box)
 
 
 class SourceArrays(NamedTuple):
     """kind: BEAM_CIRCLE | BEAM_RECTANGLE | POINT | VOLUME; particle: PHOTON | ELECTRON | POSITRON
-    (:mod:`.tally`); geometry: float64[6] =
+    (:mod:`.codes`); geometry: float64[6] =
     (radius or half-width x, half-width y, z0, focus distance (0 = parallel), unused, unused) for beams,
     (x, y, z, ...) for point sources, (x_min, x_max, y_min, y_max, z_min, z_max) for volume sources;
     spectrum_energy (MeV) and spectrum_cdf (cumulative
-    probability, last = 1) of a discrete spectrum (one line for a monoenergetic source)."""
+    probability, last = 1) of a discrete spectrum (one line for a monoenergetic source);
+    weight: the statistical weight of every primary (hence also the largest: it bounds what one
+    history can add to the fixed-point tallies); direction: float64[3], unit axis of a point
+    source's polar-angle distribution; polar_mu: increasing cos(polar angle) nodes about it and
+    polar_cdf: the cumulative probability at each node (0 ... 1), cos linear in between; both
+    empty for isotropic emission."""
 
     kind: int
     particle: int
     geometry: np.ndarray
     spectrum_energy: np.ndarray
     spectrum_cdf: np.ndarray
+    weight: float
+    direction: np.ndarray
+    polar_mu: np.ndarray
+    polar_cdf: np.ndarray
 
 
 @jit
@@ -49,8 +60,17 @@ def _isotropic(state):
 
 
 @jit
+def _polar_cos(src, state):
+    """cos(polar angle) by inversion of the tabulated cumulative distribution, linear between nodes."""
+    cdf, mu = src.polar_cdf, src.polar_mu
+    r = uniform(state)                        # in (0, 1): cdf[k - 1] < r <= cdf[k] with k >= 1
+    k = np.searchsorted(cdf, r)
+    return mu[k - 1] + (mu[k] - mu[k - 1]) * (r - cdf[k - 1]) / (cdf[k] - cdf[k - 1])
+
+
+@jit
 def sample_primary(src, geo, rho_max, state):
-    """(x, y, z, u, v, w, E) of one primary particle (cm, unit direction, MeV).
+    """(x, y, z, u, v, w, E, weight) of one primary particle (cm, unit direction, MeV, weight).
 
     Volume sources: a point uniform in the box is kept with probability rho(point) / rho_max
     (rho_max: the geometry's largest density, g/cm3), which makes emission uniform per unit
@@ -59,9 +79,14 @@ def sample_primary(src, geo, rho_max, state):
     """
     g = src.geometry
     E = sample_energy(src, state)
+    wt = src.weight
     if src.kind == POINT:
-        u, v, w = _isotropic(state)
-        return g[0], g[1], g[2], u, v, w, E
+        if src.polar_mu.size == 0:
+            u, v, w = _isotropic(state)
+        else:
+            d = src.direction
+            u, v, w = rotate(d[0], d[1], d[2], _polar_cos(src, state), 2.0 * math.pi * uniform(state))
+        return g[0], g[1], g[2], u, v, w, E, wt
     if src.kind == VOLUME:
         for _ in range(MAX_TRIES):
             x = g[0] + (g[1] - g[0]) * uniform(state)
@@ -72,8 +97,8 @@ def sample_primary(src, geo, rho_max, state):
             if cell >= 0:
                 mat, rho = medium(geo, cell, voxel)
                 if mat >= 0 and uniform(state) * rho_max < rho:
-                    return x, y, z, u, v, w, E
-        return g[0], g[2], g[4], 0.0, 0.0, 1.0, 0.0
+                    return x, y, z, u, v, w, E, wt
+        return g[0], g[2], g[4], 0.0, 0.0, 1.0, 0.0, wt
     if src.kind == BEAM_CIRCLE:
         r = g[0] * math.sqrt(uniform(state))
         phi = 2.0 * math.pi * uniform(state)
@@ -85,8 +110,8 @@ def sample_primary(src, geo, rho_max, state):
     focus = g[3]
     if focus > 0.0:
         norm = math.sqrt(x * x + y * y + focus * focus)
-        return x, y, z, x / norm, y / norm, focus / norm, E
-    return x, y, z, 0.0, 0.0, 1.0, E
+        return x, y, z, x / norm, y / norm, focus / norm, E, wt
+    return x, y, z, 0.0, 0.0, 1.0, E, wt
 
 
 @jit

@@ -2,26 +2,27 @@
 
 Energies are accumulated in int64 units of QUANTUM MeV (fixed point): integer addition is
 associative, so per-thread rows summed in any order give the same dose bit for bit for any
-thread count (DESIGN.md section 6). The energy-balance counters live in a second int64 row.
+thread count (DESIGN.md section 6). The energy-balance counters (EMITTED, ... of :mod:`.codes`) live
+in a second int64 row.
 
 The stack holds particles waiting for transport, one row each:
-(x, y, z, u, v, w, E, kind) -- cm, unit direction, kinetic energy MeV, PHOTON | ELECTRON | POSITRON.
+(x, y, z, u, v, w, E, kind, weight) -- cm, unit direction, kinetic energy MeV, PHOTON | ELECTRON |
+POSITRON (:mod:`.codes`), statistical weight. Every energy a particle deposits, carries away or loses
+counts times its weight and its secondaries inherit it (weighted Monte Carlo: I. Lux, L. Koblinger,
+Monte Carlo Particle Transport Methods, CRC 1991, ch. 5): the dose per primary stays unbiased.
 """
 from typing import NamedTuple
 
 import numpy as np
 
 from ._jit import jit
+from .codes import DEPOSITED, ESCAPED, MEC2, POSITRON
 from .mesh import mesh_index
 
 QUANTUM = 2.0 ** -36          # MeV per accumulator unit (1.5e-11 MeV)
 INV_QUANTUM = 2.0 ** 36
-EMITTED, DEPOSITED, ESCAPED, LOST_ENERGY, LOST_COUNT = 0, 1, 2, 3, 4
-N_COUNTERS = 5
-PHOTON, ELECTRON, POSITRON = 0, 1, 2
-STACK_COLUMNS = 8
+STACK_COLUMNS = 9
 STACK_SIZE = 512              # particles of one history waiting for transport
-MEC2 = 0.51099895             # electron rest energy, MeV
 
 
 @jit
@@ -31,9 +32,10 @@ def units(e):
 
 
 @jit
-def deposit(mesh, tally, counters, x, y, z, e, scored):
-    """Local deposit of e MeV at (x, y, z): always in the energy balance, in the mesh if ``scored``."""
-    n = units(e)
+def deposit(mesh, tally, counters, x, y, z, e, wt, scored):
+    """Local deposit of e MeV of weight wt at (x, y, z): always in the energy balance, in the mesh
+    if ``scored``."""
+    n = units(e * wt)
     counters[DEPOSITED] += n
     if scored:
         idx = mesh_index(mesh, x, y, z)
@@ -42,21 +44,22 @@ def deposit(mesh, tally, counters, x, y, z, e, scored):
 
 
 @jit
-def push(stack, n, x, y, z, u, v, w, e, kind):
-    """Put a particle on the stack of size n; returns the new size, -1 when full."""
+def push(stack, n, x, y, z, u, v, w, e, kind, wt):
+    """Put a particle of weight wt on the stack of size n; returns the new size, -1 when full."""
     if n < 0 or n >= stack.shape[0]:
         return -1
     stack[n, 0], stack[n, 1], stack[n, 2] = x, y, z
     stack[n, 3], stack[n, 4], stack[n, 5], stack[n, 6] = u, v, w, e
-    stack[n, 7] = kind
+    stack[n, 7], stack[n, 8] = kind, wt
     return n + 1
 
 
 @jit
-def escape(counters, e, kind):
-    """A particle leaves the world: its kinetic energy, plus 2 mc² for a positron (the annihilation
-    energy it carries away; positron energy is counted as T + 2 mc² everywhere in the balance)."""
-    counters[ESCAPED] += units(e + 2.0 * MEC2 if kind == POSITRON else e)
+def escape(counters, e, kind, wt):
+    """A particle of weight wt leaves the world: its kinetic energy, plus 2 mc² for a positron (the
+    annihilation energy it carries away; positron energy is counted as T + 2 mc² everywhere in the
+    balance), times wt."""
+    counters[ESCAPED] += units((e + 2.0 * MEC2 if kind == POSITRON else e) * wt)
 
 
 class TransportSettings(NamedTuple):

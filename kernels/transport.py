@@ -2,7 +2,8 @@
 
 A history starts with one primary from the source and follows every particle it creates
 (photons by :func:`.photon_transport.track_photon`, electrons and positrons by
-:func:`.electron_transport.track_electron`) through a last-in first-out stack.
+:func:`.electron_transport.track_electron`) through a last-in first-out stack. Every particle
+carries the primary's statistical weight, which multiplies all its scores (:mod:`.tally`).
 
 Determinism: a batch is cut into fixed chunks of histories; chunks run in parallel (prange)
 and each thread adds into its own row of int64 accumulators in units of QUANTUM MeV
@@ -14,32 +15,33 @@ import numba
 import numpy as np
 
 from ._jit import jit, jit_parallel
+from .codes import EMITTED, LOST_COUNT, MEC2, PHOTON, POSITRON
 from .electron_transport import track_electron
 from .geometry import majorant, max_density
 from .photon_transport import track_photon
 from .rng import stream_init
 from .source import sample_primary
-from .tally import EMITTED, LOST_COUNT, MEC2, PHOTON, POSITRON, STACK_COLUMNS, STACK_SIZE, push, units
+from .tally import STACK_COLUMNS, STACK_SIZE, push, units
 
 
 @jit
 def _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settings, lattice_materials, rho_max,
              rho_source, seg_len, seg_idx):
-    x, y, z, u, v, w, e = sample_primary(src, geo, rho_source, state)
+    x, y, z, u, v, w, e, wt = sample_primary(src, geo, rho_source, state)
     kind = src.particle
-    counters[EMITTED] += units(e + 2.0 * MEC2 if kind == POSITRON else e)
-    n = push(stack, 0, x, y, z, u, v, w, e, kind)
+    counters[EMITTED] += units((e + 2.0 * MEC2 if kind == POSITRON else e) * wt)
+    n = push(stack, 0, x, y, z, u, v, w, e, kind, wt)
     while n > 0:
         n -= 1
         kind = int(stack[n, 7])
         if kind == PHOTON:
             n = track_photon(geo, mesh, pdata, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3], stack[n, 4],
-                             stack[n, 5], stack[n, 6], state, stack, n, tally, counters, settings,
+                             stack[n, 5], stack[n, 6], stack[n, 8], state, stack, n, tally, counters, settings,
                              lattice_materials, rho_max, seg_len, seg_idx)
         else:
             n = track_electron(geo, mesh, edata, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3], stack[n, 4],
-                               stack[n, 5], stack[n, 6], kind, state, stack, n, tally, counters, settings,
-                               seg_len, seg_idx)
+                               stack[n, 5], stack[n, 6], stack[n, 8], kind, state, stack, n, tally, counters,
+                               settings, seg_len, seg_idx)
         if n < 0:                              # stack overflow: the rest of the history is lost
             counters[LOST_COUNT] += 1
             return

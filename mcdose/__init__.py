@@ -2,12 +2,52 @@
 
 Units throughout: cm, g/cm³, MeV, Gy.
 """
+import os
+import sys
+from importlib.machinery import PathFinder
 from importlib.metadata import PackageNotFoundError, version as _version
+from pathlib import Path
+
+import platformdirs
 
 try:
     __version__ = _version("mcdose")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
+
+# Numba's cache (used by kernels/_jit.py): Numba keys a cached function on its own source file only,
+# so each mcdose version (which may change a kernel's callees in other files) gets a fresh folder.
+# Set here, before any mcdose.kernels module imports numba, unless the user set it.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(platformdirs.user_cache_dir("mcdose")) / "numba" / __version__))
+
+
+class _SourceTreeFinder:
+    """Imports mcdose.kernels, mcdose.phantoms and mcdose.examples from the folders beside a source tree's mcdose/.
+
+    The wheel maps these sub-packages from the top-level folders kernels/, phantoms/ and examples/
+    (package-dir in pyproject.toml). From the repository root the source folder mcdose/ (the current
+    directory comes first on sys.path) shadows the installed package and has none of them, so they
+    are mapped here: exactly these three names (extending __path__ with the root would also make
+    mcdose.tests, mcdose.benchmarks, ... importable), onto the files an editable install maps, so
+    each module is loaded once, under one name and file path (Numba's cache is keyed by file path).
+    """
+
+    SUBPACKAGES = ("kernels", "phantoms", "examples")
+
+    def __init__(self, root: Path):
+        self.root = str(root)
+        self.names = {f"{__name__}.{sub}" for sub in self.SUBPACKAGES}
+
+    def find_spec(self, fullname, path=None, target=None):
+        # PathFinder looks for the last part of the name (kernels) in root: a regular package, or a
+        # namespace package for examples/ (data files only)
+        return PathFinder.find_spec(fullname, [self.root]) if fullname in self.names else None
+
+
+_here = Path(__file__).parent
+if not (_here / "kernels").exists() and all((_here.parent / sub / "__init__.py").is_file()
+                                            for sub in ("kernels", "phantoms")):
+    sys.meta_path.insert(0, _SourceTreeFinder(_here.parent))
 
 from . import materials  # noqa: E402
 from .api import run  # noqa: E402

@@ -26,7 +26,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 from . import materials
 from .errors import InputError
-from .schema import SECTIONS, Field, _show, check_spectrum
+from .schema import PARTS, SECTIONS, Field, _show, check_spectrum
 
 __all__ = ["Spec", "load_config", "validate", "preflight"]
 
@@ -75,15 +75,17 @@ class Spec:
     Attributes ``run``, ``source``, ``phantom``, ``scoring``, ``physics`` are
     :class:`Section` views with every default filled in and every grid
     resolved to explicit edges (cm). ``materials`` maps user material names to
-    :class:`~mcdose.materials.Material`. ``text`` is the resolved TOML.
+    :class:`~mcdose.materials.Material`. ``parts`` is a tuple of :class:`Section`
+    views of the [[parts]] tables, in order. ``text`` is the resolved TOML.
     """
 
-    __slots__ = ("run", "source", "phantom", "scoring", "physics", "materials", "source_path")
+    __slots__ = ("run", "source", "phantom", "scoring", "physics", "materials", "parts", "source_path")
 
-    def __init__(self, sections: dict, user_materials: dict, source_path: str | None):
+    def __init__(self, sections: dict, user_materials: dict, source_path: str | None, parts=()):
         for name in SECTIONS:
             object.__setattr__(self, name, Section(name, sections[name]))
         object.__setattr__(self, "materials", MappingProxyType(dict(user_materials)))
+        object.__setattr__(self, "parts", tuple(Section(f"parts[{i}]", p) for i, p in enumerate(parts)))
         object.__setattr__(self, "source_path", source_path)
 
     def __setattr__(self, key, value):
@@ -94,6 +96,8 @@ class Spec:
         out = {name: _plain(getattr(self, name)._data) for name in SECTIONS}
         if self.materials:
             out["materials"] = {n: _material_dict(m) for n, m in self.materials.items()}
+        if self.parts:
+            out["parts"] = [_plain(p._data) for p in self.parts]
         return out
 
     @property
@@ -184,7 +188,7 @@ def validate(raw: dict, source_path: str | None = None) -> Spec:
     """Validate a configuration dict into a :class:`Spec` (errors name the key path)."""
     if not isinstance(raw, dict):
         raise InputError("configuration must be a table of sections")
-    known = set(SECTIONS) | {"materials"}
+    known = set(SECTIONS) | {"materials", "parts"}
     for name in raw:
         if name not in known:
             raise InputError(f"{_dotted(name)}: unknown section{_hint(name, known)}; "
@@ -205,9 +209,10 @@ def validate(raw: dict, source_path: str | None = None) -> Spec:
         base = Path(source_path).parent if source_path else Path.cwd()
         src = resolved["source"]
         src["spectrum"] = read_spectrum_file(base / src.pop("spectrum_file"))
-    _check_materials(resolved, user_materials)
+    parts = _parts(raw.get("parts", []))
+    _check_materials(resolved, user_materials, parts)
     _check_cross(resolved)
-    return Spec(resolved, user_materials, source_path)
+    return Spec(resolved, user_materials, source_path, parts)
 
 
 def physics_section(**values) -> Section:
@@ -231,7 +236,7 @@ def _validate_section(name: str, schema, raw_section: dict) -> dict:
     allowed = list(fields) + list(schema.aliases)
     for key in raw_section:
         if key not in fields:
-            raise InputError(f"{_dotted(name, key)}: unknown key{_hint(key, allowed)}; allowed: {', '.join(allowed)}")
+            raise InputError(f"{name}.{_key(key)}: unknown key{_hint(key, allowed)}; allowed: {', '.join(allowed)}")
     for group in schema.one_of:
         present = [k for k in group if k in raw_section]
         if len(present) != 1:
@@ -244,11 +249,32 @@ def _validate_section(name: str, schema, raw_section: dict) -> dict:
             out[key] = field.check(path, raw_section[key], out)
         elif field.required_when(out):
             raise InputError(f"{path}: missing; {field.describe()}")
-        elif field.default is not None and field.applies(out):
-            out[key] = field.default
+        elif field.applies(out) and (default := field.default_for(out)) is not None:
+            out[key] = default
     for key in list(out):
         if not fields[key].applies(out):
             raise InputError(f"{name}.{key}: not used with {fields[key].condition_text()}")
+    return out
+
+
+def _parts(tables) -> list:
+    """The [[parts]] tables, each validated as a section named parts[i], with the checks between keys."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise InputError("parts: must be an array of tables [[parts]]")
+    out = []
+    for i, table in enumerate(tables):
+        p = _validate_section(f"parts[{i}]", PARTS, table)
+        if p["shape"] in ("tube", "shell") and not p["outer_radius"] > p["inner_radius"]:
+            raise InputError(f"parts[{i}].outer_radius: {p['outer_radius']:g} is not allowed: cm, must be > "
+                             f"inner_radius {p['inner_radius']:g}")
+        if "z" in p and not p["z"][1] > p["z"][0]:
+            raise InputError(f"parts[{i}].z: {list(p['z'])} is not allowed: cm, must be [z_start, z_end] with "
+                             "z_end > z_start")
+        if "radii" in p and not max(p["radii"]) > 0:
+            raise InputError(f"parts[{i}].radii: {list(p['radii'])} is not allowed: cm, at most one may be 0")
+        if "axis" in p and not any(p["axis"]):
+            raise InputError(f"parts[{i}].axis: {list(p['axis'])} is not allowed: a direction, must not be all 0")
+        out.append(p)
     return out
 
 
@@ -292,7 +318,7 @@ def _user_materials(table) -> dict:
     return out
 
 
-def _check_materials(resolved: dict, user_materials: dict) -> None:
+def _check_materials(resolved: dict, user_materials: dict, parts=()) -> None:
     def check(path, name):
         if name in user_materials:
             return
@@ -313,6 +339,11 @@ def _check_materials(resolved: dict, user_materials: dict) -> None:
             check(f"phantom.{key}[{i}].material", layer["material"])
     for i, name in enumerate(n.strip() for n in ph.get("voxel_materials", "").split(",") if n.strip()):
         check(f"phantom.voxel_materials[{i}]", name)
+    for i, part in enumerate(parts):
+        if part["material"] != "vacuum":
+            check(f"parts[{i}].material", part["material"])
+        elif "density" in part:
+            raise InputError(f"parts[{i}].density: not used with material = 'vacuum' (no matter)")
 
 
 def read_spectrum_file(path: Path) -> tuple:
@@ -362,10 +393,29 @@ def _check_cross(resolved: dict) -> None:
         for k, axis in enumerate("xyz"):
             if not box[2 * k] < box[2 * k + 1]:
                 raise InputError(f"source.box: {axis}_min {box[2 * k]} must be < {axis}_max {box[2 * k + 1]} (cm)")
+    _check_emission_axis(src)
     sc = resolved["scoring"]
     if sc.get("estimator") == "tracklength" and src["particle"] != "photon":
         raise InputError("scoring.estimator: 'tracklength' scores photon kerma; it needs source.particle = 'photon'")
     check_mesh_size(sc, run)
+
+
+def _check_emission_axis(src: dict) -> None:
+    """A point source's polar-angle distribution: half_angle or angular, not both; ``direction``
+    only with one of them, non-zero, normalised here."""
+    if "angular" in src and "half_angle" in src:
+        raise InputError("source.angular: not allowed together with source.half_angle; give one of them "
+                         "(a cone of half angle a is the table [[0, 1], [a, 1]])")
+    if "direction" not in src:
+        return
+    if "angular" not in src and "half_angle" not in src:
+        raise InputError("source.direction: only used with source.half_angle or source.angular; without them "
+                         "the point source is isotropic")
+    norm = math.hypot(*src["direction"])
+    if norm == 0.0:
+        raise InputError(f"source.direction: {list(src['direction'])} is not allowed: must be a non-zero vector "
+                         "(it is normalised)")
+    src["direction"] = tuple(c / norm for c in src["direction"])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -506,9 +556,16 @@ def _dotted(*keys) -> str:
 
 
 def dumps_toml(data: dict) -> str:
-    """Write a two-level dict (sections of scalars, arrays and inline tables) as TOML."""
+    """Write a two-level dict (sections of scalars, arrays and inline tables; "parts": an array
+    of such tables) as TOML."""
     lines = []
     for section, table in data.items():
+        if section == "parts":
+            for part in table:
+                lines.append("[[parts]]")
+                lines += [f"{_key(k)} = {_toml_value(v)}" for k, v in part.items()]
+                lines.append("")
+            continue
         if section == "materials":
             for name, entry in table.items():
                 lines.append(f"[materials.{_key(name)}]")

@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import InputError
+from .kernels.codes import ANNIHILATION, BREMS, DELTA, E_MINUS, E_PLUS
 from .physics import elastic
 from .physics.bremsstrahlung import bremsstrahlung_dcs
 from .physics.material_tables import power_law_exponent, range_integral, tables
@@ -35,8 +36,6 @@ from .physics.material_tables import power_law_exponent, range_integral, tables
 __all__ = ["ElectronData", "build_electron_data", "E_MINUS", "E_PLUS", "DELTA", "BREMS", "ANNIHILATION",
            "N_BREMS_X"]
 
-E_MINUS, E_PLUS = 0, 1                    # particle index p (the stack kinds are in kernels.tally)
-DELTA, BREMS, ANNIHILATION = 0, 1, 2      # discrete process index k of ElectronData.sigma[m, p, k]
 N_BREMS_X = 129                           # nodes of the bremsstrahlung x grid
 
 

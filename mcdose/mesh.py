@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 
 from .errors import InputError
-from .kernels.mesh import CARTESIAN, CYLINDRICAL, SPHERICAL, MeshArrays, voxel_masses_kernel
+from .kernels.codes import CARTESIAN, CYLINDRICAL, SPHERICAL
+from .kernels.mesh import MeshArrays, voxel_masses_kernel
 from .results import GRID_AXES, Grid
 
 KIND_CODES = {"cartesian": CARTESIAN, "cylindrical": CYLINDRICAL, "spherical": SPHERICAL}

@@ -33,22 +33,19 @@ from typing import NamedTuple
 import numpy as np
 import xraylib
 
+from .kernels.codes import COHERENT, HC_KEV_A, INCOHERENT, MEC2, PAIR, PHOTOELECTRIC, TOTAL
 from .materials import Material
 from .physics import photon
-from .physics.constants import ELECTRON_MASS_MEV, HBAR_C_MEV_CM
 from .physics.photon_highenergy import pair_g0 as pair_g0_of
 from .physics.photon_highenergy import screening_radius
 
 __all__ = ["PhotonData", "build_photon_data", "PHOTOELECTRIC", "INCOHERENT", "COHERENT", "PAIR", "TOTAL",
            "HC_KEV_A", "E_MIN", "E_MAX", "POINTS_PER_DECADE", "MEC2", "SHELLS"]
 
-PHOTOELECTRIC, INCOHERENT, COHERENT, PAIR, TOTAL = 0, 1, 2, 3, 4   # rows of PhotonData.mu
 _PROCESS_KEYS = ("photoelectric", "incoherent", "coherent", "pair")  # photon.PROCESSES, in row order
 SHELLS = ("K", "L1", "L2", "L3")
 E_MIN, E_MAX = 1e-3, 50.0        # MeV
 POINTS_PER_DECADE = 450
-HC_KEV_A = 2 * math.pi * HBAR_C_MEV_CM * 1e11   # h c = 12.398 keV Å: x = E[keV] sin(theta/2) / HC_KEV_A
-MEC2 = ELECTRON_MASS_MEV
 _X_MIN, _X_MAX, _X_PER_DECADE = 1e-4, 1e4, 200   # incoherent S(x) grid, 1/Å
 _Q_MIN, _Q_PER_DECADE = 1e-8, 100                # coherent q = x² grid, 1/Å², node 0 at q = 0
 _Q_MAX = (1e3 * E_MAX / HC_KEV_A) ** 2           # largest q reached (backscatter at E_MAX)
@@ -204,7 +201,7 @@ def build_photon_data(materials) -> PhotonData:
         fluor_yield[k] = sd.fluorescence_yields
         shell_cum[k] = np.minimum(np.cumsum(photon.shell_fractions(z, energy).T, axis=0), 1.0)
         pair_r[k] = screening_radius(z)
-        pair_g0[k] = pair_g0_of(z, np.maximum(energy, 2.0001 * ELECTRON_MASS_MEV))
+        pair_g0[k] = pair_g0_of(z, np.maximum(energy, 2.0001 * MEC2))
         for s, (e, r) in enumerate(lines[k]):
             n_lines[k, s] = e.size
             if e.size:

@@ -2,8 +2,8 @@
 
 ``plot_geometry(spec, out_path)`` draws three slices (x-z at y = c, y-z at x = c,
 x-y at z = c, with c the phantom's point of interest), each pixel coloured by the
-material found there by the navigation kernel itself, with a legend, axes in cm
-and the outline of the scoring mesh.
+material found there by the navigation kernel itself, with a legend, axes in cm,
+the outline of the scoring mesh and, in a scene, the outlines of the placed parts.
 """
 from __future__ import annotations
 
@@ -33,12 +33,18 @@ OUTSIDE = -3          # pixel code: outside the world
 N_PIXELS = 360        # per slice side
 
 
-def _media(arrays, points) -> np.ndarray:
-    """Material index at each point (-1 vacuum, OUTSIDE beyond the world)."""
+def _cells(arrays, points) -> tuple:
+    """(cell, voxel) at each point (cell -1 beyond the world, voxel -1 outside the lattice)."""
     n = len(points)
     count, cell, voxel = np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32)
     kg.classify_points(arrays, np.ascontiguousarray(points), count, cell, voxel)
-    out = np.full(n, OUTSIDE, np.int32)
+    return cell, voxel
+
+
+def _media(arrays, points) -> np.ndarray:
+    """Material index at each point (-1 vacuum, OUTSIDE beyond the world)."""
+    cell, voxel = _cells(arrays, points)
+    out = np.full(len(points), OUTSIDE, np.int32)
     ok = cell >= 0
     out[ok] = arrays.cell_material[cell[ok]]
     vox = voxel >= 0
@@ -55,12 +61,30 @@ def material_colours(geometry) -> tuple:
 def material_slice(arrays, axes, cut_axis, cut, a, b, n_names) -> np.ndarray:
     """Material code image (len(b), len(a)) of the plane spanned by axes (i, j) at cut_axis = cut (cm), sampled
     at a (axis i) x b (axis j): 0 vacuum, 1 + material index, n_names beyond the world."""
-    i, j = axes
+    med = _media(arrays, _plane_points(axes, cut_axis, cut, a, b)).reshape(len(b), len(a))
+    return np.where(med == OUTSIDE, n_names, med + 1)
+
+
+def _plane_points(axes, cut_axis, cut, a, b) -> np.ndarray:
     A, B = np.meshgrid(a, b)
     pts = np.empty((A.size, 3))
-    pts[:, i], pts[:, j], pts[:, cut_axis] = A.ravel(), B.ravel(), cut
-    med = _media(arrays, pts).reshape(A.shape)
-    return np.where(med == OUTSIDE, n_names, med + 1)
+    pts[:, axes[0]], pts[:, axes[1]], pts[:, cut_axis] = A.ravel(), B.ravel(), cut
+    return pts
+
+
+def _part_edges(geometry, arrays, axes, cut_axis, cut, a, b) -> np.ndarray:
+    """RGBA overlay (len(b), len(a), 4): black where neighbouring pixels belong to different parts
+    (or to a part and the phantom or world)."""
+    names = [c.name for c in geometry.cells]
+    owner = np.array([next((k for k, p in enumerate(geometry.parts) if n == p or n.startswith(p + "/")), -1)
+                      for n in names] + [-1, -1])        # the world, and -1: beyond it
+    part = owner[_cells(arrays, _plane_points(axes, cut_axis, cut, a, b))[0]].reshape(len(b), len(a))
+    edge = np.zeros(part.shape, bool)
+    edge[1:] |= part[1:] != part[:-1]
+    edge[:, 1:] |= part[:, 1:] != part[:, :-1]
+    rgba = np.zeros(part.shape + (4,))
+    rgba[edge, 3] = 1.0
+    return rgba
 
 
 def _mesh_extent(scoring) -> np.ndarray | None:
@@ -96,6 +120,10 @@ def plot_geometry_slices(geometry, out_path, scoring=None, title: str | None = N
     arrays = geometry.compile()
     ref = geometry.envelope if geometry.envelope is not None else geometry.world
     view = ref.copy()
+    if geometry.parts:                         # parts may lie outside the phantom
+        boxes = np.array(geometry.boxes)
+        view = np.stack([np.minimum(view[:, 0], boxes[:, :, 0].min(axis=0)),
+                         np.maximum(view[:, 1], boxes[:, :, 1].max(axis=0))], axis=1)
     mesh = _mesh_extent(scoring)
     if mesh is not None:
         view = np.stack([np.minimum(view[:, 0], mesh[:, 0]), np.maximum(view[:, 1], mesh[:, 1])], axis=1)
@@ -115,6 +143,9 @@ def plot_geometry_slices(geometry, out_path, scoring=None, title: str | None = N
         seen.update(np.unique(code).tolist())
         ax.imshow(code, origin="lower", extent=(a[0], a[-1], b[0], b[-1]), cmap=cmap, vmin=-0.5,
                   vmax=len(colours) - 0.5, interpolation="nearest", aspect="equal")
+        if geometry.parts:
+            ax.imshow(_part_edges(geometry, arrays, (i, j), k, c[k], a, b), origin="lower",
+                      extent=(a[0], a[-1], b[0], b[-1]), interpolation="nearest", aspect="equal")
         if (i, j) != (0, 1):
             ax.invert_yaxis()                  # depth z increases downwards
         if scoring is not None:
@@ -131,7 +162,8 @@ def plot_geometry_slices(geometry, out_path, scoring=None, title: str | None = N
 
 
 def plot_geometry(spec, out_path) -> Path:
-    """``mcdose plot CONFIG.toml --kind geometry -o FIG.png``: slices of a Spec's phantom and its scoring mesh."""
+    """``mcdose plot CONFIG.toml --kind geometry -o FIG.png``: slices of a Spec's scene (phantom and parts)
+    and its scoring mesh."""
     from .phantoms import from_spec
     geometry = from_spec(spec)
     return plot_geometry_slices(geometry, out_path, scoring=spec.scoring,

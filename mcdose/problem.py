@@ -17,6 +17,7 @@ from . import phantoms
 from .config import preflight
 from .electron_data import build_electron_data
 from .errors import InputError, TallyOverflowError
+from .kernels import codes
 from .kernels import tally as kt
 from .kernels.source import box_matter_fraction
 from .kernels.transport import run_batch
@@ -33,7 +34,8 @@ ACCUMULATOR_LIMIT = 2 ** 62   # int64 units one kernel call may accumulate (half
 def build_problem(spec) -> "TransportProblem":
     """The transport problem of a configuration (clear InputError for what cannot be run)."""
     base = Path(spec.source_path).parent if spec.source_path else None
-    geometry = phantoms.build(spec.phantom, material=spec.material, source=spec.source, base_dir=base)
+    geometry = phantoms.build(spec.phantom, material=spec.material, source=spec.source, base_dir=base,
+                              parts=spec.parts)
     phantoms.check_source(geometry, spec.source)
     preflight(spec, geometry)
     return TransportProblem(geometry, Grid.from_scoring(spec.scoring), spec.material, spec.source,
@@ -89,8 +91,9 @@ class TransportProblem:
         self.lattice_materials = np.unique(lattice[lattice >= 0]).astype(np.int64)
         self.n_bins = int(np.prod(grid.shape))
         self.segments = _segment_capacity(self.mesh)
-        rest = 2.0 * kt.MEC2 if source["particle"] == "positron" else 0.0     # a positron carries T + 2 mc2
-        self.histories_per_call = histories_per_call(float(np.max(self.source.spectrum_energy)) + rest)
+        rest = 2.0 * codes.MEC2 if source["particle"] == "positron" else 0.0     # a positron carries T + 2 mc2
+        self.histories_per_call = histories_per_call(     # the most weighted energy one history can deposit
+            (float(np.max(self.source.spectrum_energy)) + rest) * self.source.weight)
         # what the transport does with charged particles (recorded in the result file)
         self.electrons = ("condensed-history transport" if self.settings.electrons
                           else "deposited locally (kerma approximation)")
@@ -104,12 +107,12 @@ class TransportProblem:
 
         The kernel's int64 fixed-point accumulators (:data:`~mcdose.kernels.tally.QUANTUM` MeV) hold
         2**62 units per call at the most, so the batch runs in calls of at most
-        :attr:`histories_per_call` histories (each history deposits at most its source energy) whose
+        :attr:`histories_per_call` histories (each history deposits at most its source energy times its weight) whose
         tallies are summed exactly (:class:`ExactSum`): the result does not depend on the split.
         """
         n_threads = threads if threads > 0 else numba.config.NUMBA_NUM_THREADS
         rows = min(n_threads, numba.config.NUMBA_NUM_THREADS)
-        edep, counters = ExactSum(self.n_bins), ExactSum(kt.N_COUNTERS)
+        edep, counters = ExactSum(self.n_bins), ExactSum(codes.N_COUNTERS)
         for first in range(0, n_histories, self.histories_per_call):
             n = min(self.histories_per_call, n_histories - first)
             tally, count = self._transport(seed, batch, n, rows, first)
@@ -118,11 +121,11 @@ class TransportProblem:
         q = kt.QUANTUM
         total = counters.value()
         return BatchTally(edep.value() * q, {
-            "emitted": total[kt.EMITTED] * q,
-            "deposited": total[kt.DEPOSITED] * q,
-            "escaped": total[kt.ESCAPED] * q,
-            "lost": total[kt.LOST_ENERGY] * q,
-            "lost_particles": total[kt.LOST_COUNT],
+            "emitted": total[codes.EMITTED] * q,
+            "deposited": total[codes.DEPOSITED] * q,
+            "escaped": total[codes.ESCAPED] * q,
+            "lost": total[codes.LOST_ENERGY] * q,
+            "lost_particles": total[codes.LOST_COUNT],
         })
 
     def _transport(self, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:
@@ -130,7 +133,7 @@ class TransportProblem:
         numba.set_num_threads(rows)
         rows = numba.get_num_threads()
         tally = np.zeros((rows, self.n_bins), dtype=np.int64)
-        counters = np.zeros((rows, kt.N_COUNTERS), dtype=np.int64)
+        counters = np.zeros((rows, codes.N_COUNTERS), dtype=np.int64)
         n_chunks = max(1, min(n_histories, rows * CHUNKS_PER_THREAD))
         run_batch(self.geo, self.mesh, self.pdata, self.edata, self.source, seed, batch, first, n_histories, n_chunks,
                   self.settings, self.lattice_materials, self.segments, tally, counters)

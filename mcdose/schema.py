@@ -21,12 +21,24 @@ def _show(value) -> str:
 
 
 @dataclass(frozen=True)
+class ByValue:
+    """A default that depends on another key of the same section: ``values[section[key]]``, none for other values."""
+
+    key: str
+    values: dict
+
+    def __call__(self, section: dict):
+        return self.values.get(section.get(self.key))
+
+
+@dataclass(frozen=True)
 class Field:
     """One configuration key.
 
-    kind: "int" | "float" | "str" | "bool" | "vec" | "edges" | "spectrum" | "layers".
-    when: conditions ((key, allowed values), ...) on keys of the same section
-    under which the key applies; required: it must then be given.
+    kind: "int" | "float" | "str" | "bool" | "vec" | "edges" | "spectrum" | "angular" | "layers" | "planes".
+    default: a value, or a :class:`ByValue`. when: conditions ((key, allowed values), ...)
+    on keys of the same section under which the key applies; required: it must then
+    be given, unless it has a default there.
     """
 
     kind: str
@@ -45,8 +57,12 @@ class Field:
     def applies(self, values: dict) -> bool:
         return all(values.get(k) in allowed for k, allowed in self.when)
 
+    def default_for(self, values: dict):
+        """The default given the keys already resolved in the section (None: no default)."""
+        return self.default(values) if isinstance(self.default, ByValue) else self.default
+
     def required_when(self, values: dict) -> bool:
-        return self.required and self.applies(values)
+        return self.required and self.applies(values) and self.default_for(values) is None
 
     def condition_text(self) -> str:
         return " and ".join(f"{k} = {' | '.join(repr(a) for a in allowed)}" for k, allowed in self.when)
@@ -73,8 +89,12 @@ class Field:
             what = "strictly increasing edges [e0, e1, ...] or a table { min, max, step }"
         elif self.kind == "spectrum":
             what = "an array of [energy_MeV, weight] pairs"
+        elif self.kind == "angular":
+            what = "an array of [polar_angle_deg, intensity] pairs"
         elif self.kind == "layers":
             what = "an array of { material, thickness } tables"
+        elif self.kind == "planes":
+            what = "an array of { point = [x, y, z], normal = [nx, ny, nz] } tables"
         else:
             what = {"str": "a string", "bool": "true or false"}[self.kind]
         unit = f"{self.unit}, " if self.unit else ""
@@ -132,8 +152,12 @@ class Field:
             return _edges(self, path, value)
         if kind == "spectrum":
             return check_spectrum(path, value)
+        if kind == "angular":
+            return _angular(path, value)
         if kind == "layers":
             return _layers(path, value)
+        if kind == "planes":
+            return _planes(self, path, value)
         raise AssertionError(kind)
 
 
@@ -187,6 +211,29 @@ def check_spectrum(path: str, value, where=None) -> tuple:
     return tuple(out)
 
 
+def _angular(path: str, value) -> tuple:
+    """[polar angle (degrees), intensity] pairs: at least two, angles strictly increasing within
+    [0, 180], intensities >= 0 and not all zero."""
+    if not isinstance(value, (list, tuple)) or len(value) < 2:
+        raise InputError(f"{path}: {_show(value)} is not allowed: must be an array of at least two "
+                         "[polar_angle_deg, intensity] pairs")
+    angle = Field("float", unit="degrees", ge=0, le=180)
+    intensity = Field("float", ge=0)
+    out = []
+    for i, pair in enumerate(value):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise InputError(f"{path}[{i}]: {_show(pair)} is not allowed: must be [polar_angle_deg, intensity]")
+        a, w = angle.check(f"{path}[{i}][0]", pair[0]), intensity.check(f"{path}[{i}][1]", pair[1])
+        if out and not a > out[-1][0]:
+            raise InputError(f"{path}[{i}][0]: {a:g} is not allowed: polar angles must increase strictly "
+                             f"({a:g} after {out[-1][0]:g})")
+        out.append((a, w))
+    if not 0 < sum(w for _, w in out) < math.inf:
+        raise InputError(f"{path}: the intensities are all zero or too large; at least one must be > 0 and their "
+                         "sum finite")
+    return tuple(out)
+
+
 def _layers(path: str, value) -> tuple:
     if not isinstance(value, (list, tuple)) or not value:
         raise InputError(f"{path}: {_show(value)} is not allowed: must be a non-empty array of {{ material, thickness }}")
@@ -201,6 +248,22 @@ def _layers(path: str, value) -> tuple:
     return tuple(out)
 
 
+def _planes(f: Field, path: str, value) -> tuple:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise InputError(f"{path}: {_show(value)} is not allowed: {f.describe()}")
+    point = Field("vec", unit=f.unit, length=3)
+    out = []
+    for i, cut in enumerate(value):
+        p = f"{path}[{i}]"
+        if not isinstance(cut, dict) or set(cut) != {"point", "normal"}:
+            raise InputError(f"{p}: {_show(cut)} is not allowed: must be {{ point = [x, y, z], normal = [nx, ny, nz] }}")
+        normal = Field("vec", length=3).check(f"{p}.normal", cut["normal"])
+        if not any(normal):
+            raise InputError(f"{p}.normal: {_show(cut['normal'])} is not allowed: must not be all 0")
+        out.append({"point": point.check(f"{p}.point", cut["point"]), "normal": normal})
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class SectionSchema:
     doc: str
@@ -211,6 +274,7 @@ class SectionSchema:
 
 
 BEAM = (("type", ("beam",)),)
+POINT = (("type", ("point",)),)
 E_RANGE = dict(unit="MeV", gt=0, le=MAX_ENERGY_MEV)
 
 SECTIONS = {
@@ -231,10 +295,19 @@ SECTIONS = {
         "size": Field("vec", unit="cm", gt=0, le=200, length=2, when=BEAM + (("shape", ("rectangle",)),), required=True),
         "z": Field("float", 0.0, unit="cm", doc="the beam starts in this plane, travelling towards +z", when=BEAM),
         "focus_distance": Field("float", unit="cm", gt=0, le=10_000, doc="divergent from a point this far upstream; absent = parallel", when=BEAM),
-        "position": Field("vec", unit="cm", length=3, doc="isotropic point source position", when=(("type", ("point",)),), required=True),
+        "position": Field("vec", unit="cm", length=3, doc="point source position", when=POINT, required=True),
+        "direction": Field("vec", length=3, doc="axis of half_angle or angular (normalised; absent: +z)", when=POINT),
+        "half_angle": Field("float", unit="degrees", gt=0, le=180, doc="emission uniform per solid angle within this "
+                            "cone about direction; dose per particle emitted into the cone; absent: 180 (isotropic)",
+                            when=POINT),
+        "angular": Field("angular", doc="[polar_angle_deg, intensity] pairs: intensity per unit solid angle about "
+                         "direction, linear in angle between the points, zero outside; not with half_angle",
+                         when=POINT),
         "box": Field("vec", unit="cm", length=6, doc="[x_min, x_max, y_min, y_max, z_min, z_max]: isotropic emission, "
                      "uniform per unit mass of the matter inside (Fano test, distributed sources)",
                      when=(("type", ("volume",)),), required=True),
+        "weight": Field("float", 1.0, gt=0, le=1e6, doc="statistical weight of every primary: the dose scales with "
+                        "it (at most 1e6: one history must fit the fixed-point tallies)"),
     }, one_of=(("energy", "spectrum", "spectrum_file"),)),
     "phantom": SectionSchema("the irradiated object (a phantom-library name: python -m mcdose.phantoms)", {
         "type": Field("str", "box", choices=("box", "water_box", "cylinder", "slabs", "breast_shield", "spherical_cavity",
@@ -245,7 +318,8 @@ SECTIONS = {
                         when=(("type", ("cylinder",)),), required=True),
         "length": Field("float", unit="cm", gt=0, le=1000, doc="cylinder length, from z = 0",
                         when=(("type", ("cylinder",)),), required=True),
-        "size": Field("vec", unit="cm", gt=0, le=1000,
+        "size": Field("vec", ByValue("type", {"water_box": (30.0, 30.0, 30.0), "breast_shield": (20.0, 20.0, 10.0),
+                                              "spherical_cavity": (20.0, 20.0, 20.0)}), unit="cm", gt=0, le=1000,
                       length=("type", {"box": 3, "water_box": 3, "slabs": 2, "breast_shield": 3, "spherical_cavity": 3}),
                       doc="[x, y, z] (slabs: [x, y]); x and y centred on the axis, z from 0 downwards",
                       when=(("type", ("box", "water_box", "slabs", "breast_shield", "spherical_cavity")),), required=True),
@@ -304,3 +378,25 @@ SECTIONS = {
                                  "(off: unrestricted stopping powers, verification only)"),
     }, required=False),
 }
+
+AXIAL = ("cylinder", "tube", "cone")
+PARTS = SectionSchema("[[parts]]: solids placed over the phantom, each replacing what lies under it, in order", {
+    "shape": Field("str", choices=("box", "cylinder", "tube", "sphere", "shell", "cone"), required=True),
+    "material": Field("str", doc="material id (mcdose materials), a [materials.NAME] entry or 'vacuum'", required=True),
+    "name": Field("str", doc="for messages; default parts[i]"),
+    "density": Field("float", unit="g/cm3", gt=0, le=30, doc="overrides the material's"),
+    "radius": Field("float", unit="cm", gt=0, le=500, when=(("shape", ("cylinder", "sphere")),), required=True),
+    "inner_radius": Field("float", unit="cm", gt=0, le=500, when=(("shape", ("tube", "shell")),), required=True),
+    "outer_radius": Field("float", unit="cm", gt=0, le=500, doc="> inner_radius", when=(("shape", ("tube", "shell")),),
+                          required=True),
+    "size": Field("vec", unit="cm", gt=0, le=1000, length=3, doc="[x, y, z] centred on center",
+                  when=(("shape", ("box",)),), required=True),
+    "radii": Field("vec", unit="cm", ge=0, le=500, length=2, doc="[r_start, r_end] at z[0], z[1] (one may be 0)",
+                   when=(("shape", ("cone",)),), required=True),
+    "z": Field("vec", unit="cm", length=2, doc="[z_start, z_end] along the axis from center, increasing",
+               when=(("shape", AXIAL),), required=True),
+    "center": Field("vec", (0.0, 0.0, 0.0), unit="cm", length=3, doc="where the part's origin is placed"),
+    "axis": Field("vec", (0.0, 0.0, 1.0), length=3, doc="direction of the part's local z axis",
+                  when=(("shape", ("box",) + AXIAL),)),
+    "clip": Field("planes", unit="cm", doc="keeps the points x with (x - point) . normal <= 0"),
+}, required=False)

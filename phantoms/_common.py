@@ -25,9 +25,10 @@ class Context:
 
 
 def param(p, key):
-    """phantom.<key>, or its schema default."""
-    value = p.get(key) if hasattr(p, "get") else None
-    return FIELDS[key].default if value is None else value
+    """phantom.<key>, or its schema default (for the phantom's type)."""
+    values = p if hasattr(p, "get") else {}
+    value = values.get(key)
+    return FIELDS[key].default_for(values) if value is None else value
 
 
 def filled(name: str, material: str, ctx: Context, region, cell_name: str | None = None) -> Cell:

@@ -1,7 +1,9 @@
-"""Analytic bounding boxes of cells (cm): axis planes, spheres, and cylinders or cones
-(any axis) capped by planes normal to their axis."""
+"""Analytic bounding boxes of cells (cm): axis planes, spheres, cylinders or cones (any axis)
+capped by planes normal to their axis, then tightened by the cell's other planes (the box of
+the polytope they cut from it, by vertex enumeration)."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -67,4 +69,35 @@ def cell_box(region) -> np.ndarray:
         if c is not None:
             box[:, 0] = np.maximum(box[:, 0], c[:, 0])
             box[:, 1] = np.minimum(box[:, 1], c[:, 1])
-    return box
+    oblique = [hs for hs in region if hs.surface.kind == "plane" and hs.surface.axis_plane is None]
+    return _polytope_box(oblique, box) if oblique and np.all(box[:, 1] > box[:, 0]) else box
+
+
+BIG = 1e7   # cm: stands in for an open side of the box while enumerating vertices
+
+
+def _polytope_box(planes, box) -> np.ndarray:
+    """Bounding box of {x in box : every plane half-space}: the extremes of the vertices (feasible
+    intersections of three constraint planes); empty (lo > hi) when there is none."""
+    normals, offsets = [], []
+    for i in range(3):                                   # box faces: -x <= -lo, x <= hi
+        e = np.eye(3)[i]
+        normals += [-e, e]
+        offsets += [-max(box[i, 0], -BIG), min(box[i, 1], BIG)]
+    for hs in planes:                                    # sense -1: n.x <= D; +1: -n.x <= -D
+        n, d = np.asarray(hs.surface.params[:3]), hs.surface.params[3]
+        normals.append(hs.sense * -n)
+        offsets.append(hs.sense * -d)
+    A, b = np.array(normals), np.array(offsets)
+    idx = np.array(list(itertools.combinations(range(len(A)), 3)))
+    M = A[idx]
+    ok = np.abs(np.linalg.det(M)) > 1e-12
+    vertices = np.linalg.solve(M[ok], b[idx[ok]][..., None])[..., 0]
+    feasible = np.all(vertices @ A.T <= b + 1e-9 * (1.0 + np.abs(b)), axis=1)
+    vertices = vertices[feasible]
+    if not len(vertices):
+        return np.array([[math.inf, -math.inf]] * 3)
+    out = np.stack([vertices.min(axis=0), vertices.max(axis=0)], axis=1)
+    out[out <= -BIG * (1 - 1e-9)] = -math.inf
+    out[out >= BIG * (1 - 1e-9)] = math.inf
+    return np.stack([np.maximum(out[:, 0], box[:, 0]), np.minimum(out[:, 1], box[:, 1])], axis=1)

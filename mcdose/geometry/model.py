@@ -69,7 +69,7 @@ class Lattice:
 @dataclass(frozen=True, eq=False)
 class Cell:
     """A region: the intersection of ``region`` half-spaces, filled with ``material`` at
-    ``density`` (g/cm3), or by a voxel ``lattice`` (then the region must be its box)."""
+    ``density`` (g/cm3; none for "vacuum"), or by a voxel ``lattice`` (then the region must be its box)."""
 
     name: str
     region: tuple
@@ -89,12 +89,16 @@ class Geometry:
     envelope : optional box (same layout) the cells must fill without gaps (the phantom)
     center : a point of interest (cm) for plots; default the envelope's or world's centre
     name : for messages
+    disjoint : the cells are disjoint by construction (a scene's painted pieces): the sampled
+        overlap check is skipped
     """
 
     def __init__(self, cells, world, world_material: str = VACUUM, world_density: float = 0.0,
-                 envelope=None, center=None, name: str = "geometry"):
+                 envelope=None, center=None, name: str = "geometry", disjoint: bool = False):
         from .checks import check_geometry
         self.name = name
+        self.disjoint = disjoint
+        self.parts = ()          # a scene's part names, in order (mcdose.geometry.scene)
         self.cells = tuple(cells)
         self.world = np.asarray(world, dtype=float).reshape(3, 2)
         self.world_material = world_material
@@ -104,7 +108,7 @@ class Geometry:
         self.center = np.asarray(center if center is not None else ref.mean(axis=1), dtype=float)
         self._check_cells()
         self.boxes = [cell_box(c.region) for c in self.cells]
-        names = [c.material for c in self.cells if c.lattice is None]
+        names = [c.material for c in self.cells if c.lattice is None and c.material != VACUUM]
         for c in self.cells:
             if c.lattice is not None:
                 names += list(c.lattice.materials)
@@ -135,7 +139,8 @@ class Geometry:
                 raise InputError(f"cell {c.name!r} has no material: give a material (and density) or a voxel lattice")
             if c.lattice is not None and c.material:
                 raise InputError(f"cell {c.name!r}: give a material or a voxel lattice, not both")
-            if c.lattice is None and not (c.density is not None and c.density > 0 and math.isfinite(c.density)):
+            if c.lattice is None and c.material != VACUUM and not (
+                    c.density is not None and c.density > 0 and math.isfinite(c.density)):
                 raise InputError(f"cell {c.name!r}: density {c.density!r} is not allowed: g/cm3, must be > 0")
 
     def check_source_point(self, x: float, y: float, z: float, what: str = "source") -> None:
@@ -171,7 +176,9 @@ def _compile(geo: Geometry) -> kg.GeometryArrays:
             ids.append(surf_ids.setdefault(hs.surface, len(surf_ids)))
             senses.append(hs.sense)
         start.append(len(ids))
-        if c.lattice is None:
+        if c.material == VACUUM:
+            mat[i] = kg.VACUUM
+        elif c.lattice is None:
             mat[i], rho[i] = geo.materials.index(c.material), c.density
         else:
             mat[i] = kg.LATTICE
@@ -195,4 +202,38 @@ def _compile(geo: Geometry) -> kg.GeometryArrays:
     return kg.GeometryArrays(
         np.array([kg.SURFACE_CODES[s.kind] for s in surfs], dtype=np.int32), par,
         np.array(start, dtype=np.int32), np.array(ids, dtype=np.int32), np.array(senses, dtype=np.int32),
-        mat, rho, *lat_arrays, np.array([lat_cell], dtype=np.int32), geo.world.ravel().copy())
+        mat, rho, *lat_arrays, np.array([lat_cell], dtype=np.int32), geo.world.ravel().copy(),
+        *cell_grid(geo.boxes))
+
+
+GRID_VOXELS_PER_CELL = 8     # point-location grid: about this many voxels per cell ...
+GRID_MAX_PER_AXIS = 64       # ... and at most this many along an axis
+
+
+def cell_grid(boxes, n_voxels: int | None = None) -> tuple:
+    """The point-location grid of cells with these bounding boxes (cm): (grid_box, grid_n, grid_start,
+    grid_cells) of :class:`~mcdose.kernels.geometry.GeometryArrays`, about ``n_voxels`` voxels
+    (default GRID_VOXELS_PER_CELL per cell; 1 gives a scan of every cell) over the union of the boxes,
+    each padded by 1e-6 cm + 1e-9 |x| (much more than the navigation's EPS)."""
+    if not len(boxes):
+        return np.array([0.0, 1.0] * 3), np.ones(3, np.int32), np.zeros(2, np.int32), np.zeros(0, np.int32)
+    b = np.array(boxes, dtype=float)
+    pad = 1e-6 + 1e-9 * np.abs(b)
+    b = np.stack([b[:, :, 0] - pad[:, :, 0], b[:, :, 1] + pad[:, :, 1]], axis=2)
+    lo, hi = b[:, :, 0].min(axis=0), b[:, :, 1].max(axis=0)
+    ext = hi - lo
+    target = n_voxels or GRID_VOXELS_PER_CELL * len(boxes)
+    n = np.clip(np.round(ext * (target / np.prod(ext)) ** (1 / 3)), 1, GRID_MAX_PER_AXIS).astype(np.int64)
+    first = np.clip(np.floor((b[:, :, 0] - lo) / ext * n), 0, n - 1).astype(np.int64)
+    last = np.clip(np.floor((b[:, :, 1] - lo) / ext * n), 0, n - 1).astype(np.int64)
+    voxels, cells = [], []
+    for c in range(len(b)):
+        ix, iy, iz = np.meshgrid(*(np.arange(first[c, k], last[c, k] + 1) for k in range(3)), indexing="ij")
+        flat = ((ix * n[1] + iy) * n[2] + iz).ravel()
+        voxels.append(flat)
+        cells.append(np.full(flat.size, c))
+    voxels, cells = np.concatenate(voxels), np.concatenate(cells)
+    order = np.lexsort((cells, voxels))
+    start = np.concatenate([[0], np.cumsum(np.bincount(voxels, minlength=int(np.prod(n))))])
+    return (np.stack([lo, hi], axis=1).ravel(), n.astype(np.int32), start.astype(np.int32),
+            cells[order].astype(np.int32))

@@ -2,21 +2,19 @@
 
 Values are CODATA 2018 (E. Tiesinga, P. J. Mohr, D. B. Newell, B. N. Taylor,
 "CODATA recommended values of the fundamental physical constants: 2018",
-Rev. Mod. Phys. 93 (2021) 025010). Units: MeV, cm, mol.
+Rev. Mod. Phys. 93 (2021) 025010). Units: MeV, cm, mol. The constants the kernels
+use too (m_e c^2, hbar c) are defined once, in :mod:`mcdose.kernels.codes`.
 """
 import math
 
-ELECTRON_MASS_MEV = 0.51099895000
-"""Electron rest energy m_e c^2, MeV."""
+from ..kernels.codes import HBAR_C_MEV_CM  # noqa: F401  (part of this module's constants)
+from ..kernels.codes import MEC2 as ELECTRON_MASS_MEV
 
 CLASSICAL_ELECTRON_RADIUS_CM = 2.8179403262e-13
 """Classical electron radius r_e, cm."""
 
 AVOGADRO_PER_MOL = 6.02214076e23
 """Avogadro constant N_A, 1/mol (exact since the 2019 SI)."""
-
-HBAR_C_MEV_CM = 197.3269804e-13
-"""Reduced Planck constant times speed of light, hbar c, MeV cm."""
 
 FINE_STRUCTURE = 7.2973525693e-3
 """Fine-structure constant alpha (dimensionless)."""

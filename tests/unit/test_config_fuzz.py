@@ -29,7 +29,7 @@ BASES = {
     "beam_box": {
         "run": RUN, "physics": PHYSICS, "scoring": CARTESIAN,
         "source": {"type": "beam", "particle": "electron", "energy": 9.0, "shape": "circle", "radius": 5.0,
-                   "z": 0.0, "focus_distance": 100.0},
+                   "z": 0.0, "focus_distance": 100.0, "weight": 2.0},
         "phantom": {"type": "box", "material": "gel", "size": [30.0, 30.0, 20.0], "world": "air",
                     "world_margin": 5.0},
         "materials": {"gel": {"formula": "C2H4O", "density": 1.1, "I": 70.0},
@@ -44,12 +44,19 @@ BASES = {
     },
     "point_cavity": {
         "run": RUN,
-        "source": {"type": "point", "particle": "photon", "energy": 0.05, "position": [0.0, 0.0, 5.0]},
+        "source": {"type": "point", "particle": "photon", "energy": 0.05, "position": [0.0, 0.0, 5.0],
+                   "direction": [0.0, 1.0, 1.0], "angular": [[0.0, 1.0], [60.0, 2.0], [120.0, 0.0]]},
         "phantom": {"type": "spherical_cavity", "size": [10.0, 10.0, 10.0], "medium": "water",
                     "applicator_diameter": 3.0, "wall": 0.2, "applicator_material": "polyetherimide",
                     "cavity_material": "air", "applicator_center": [0.0, 0.0, 5.0]},
         "scoring": {"mesh": "spherical", "r_edges": [1.5, 2.0, 3.0], "center": [0.0, 0.0, 5.0],
                     "estimator": "tracklength"},
+    },
+    "point_cone": {
+        "run": RUN, "scoring": CARTESIAN,
+        "source": {"type": "point", "particle": "electron", "energy": 1.0, "position": [0.0, 0.0, -1.0],
+                   "direction": [0.0, 0.0, 2.0], "half_angle": 20.0},
+        "phantom": {"type": "box", "material": "water", "size": [10.0, 10.0, 10.0]},
     },
     "volume_slabs": {
         "run": RUN, "scoring": CARTESIAN,

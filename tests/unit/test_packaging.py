@@ -1,21 +1,32 @@
-"""The wheel is a real, complete package: sub-packages mapped from kernels/ and phantoms/, data files inside."""
+"""The wheel is a real, complete package: sub-packages mapped from kernels/ and phantoms/, data files inside;
+installed from it (not editable), the README's commands work from the repository root."""
+import os
+import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_wheel_contains_subpackages_and_data(tmp_path):
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
     # build from a clean copy: a stale build/ folder in the work tree must not leak into the check
-    src = tmp_path / "src"
+    tmp = tmp_path_factory.mktemp("wheel")
+    src = tmp / "src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", "build", "*.egg-info", ".git",
                                                              "__pycache__", ".pytest_cache"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path / "dist"), str(src)], check=True, capture_output=True)
-    wheel = next((tmp_path / "dist").glob("mcdose-*.whl"))
+                    "-w", str(tmp / "dist"), str(src)], check=True, capture_output=True)
+    return next((tmp / "dist").glob("mcdose-*.whl"))
+
+
+def test_wheel_contains_subpackages_and_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "mcdose/kernels/__init__.py" in names
     assert "mcdose/kernels/rng.py" in names
@@ -31,3 +42,41 @@ def test_wheel_contains_subpackages_and_data(tmp_path):
         assert f"mcdose/examples/{example.name}" in names
     assert not any(n.startswith(("kernels/", "phantoms/", "tests/")) for n in names)
     assert any(n.endswith("entry_points.txt") for n in names)
+
+
+def _run(python, code, cwd):
+    """``python -c code`` (or ``python -m module`` for code "-m module") in cwd; its stdout."""
+    args = code.split() if code.startswith("-m ") else ["-c", code]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([str(python), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"python {' '.join(args)} in {cwd} failed:\n{done.stderr}"
+    return done.stdout
+
+
+def test_readme_commands_from_the_repository_root_after_a_wheel_install(wheel, tmp_path):
+    """From the repository root the source folder mcdose/ shadows the installed package; its sub-packages
+    kernels, phantoms and examples must come from the top-level folders, each module once."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = Path(_run(python, "import sysconfig; print(sysconfig.get_path('purelib'))", tmp_path).strip())
+    # the dependencies (and pip) from this environment, whose .pth files (an editable mcdose) stay inactive
+    (site / "dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed",
+                    str(wheel)], check=True, capture_output=True)
+    where = "import sys, mcdose.kernels.rng, mcdose.phantoms, mcdose.examples; m = sys.modules; " \
+            "print(m['mcdose'].__file__, m['mcdose.kernels.rng'].__file__, m['mcdose.phantoms'].__file__, " \
+            "list(m['mcdose.examples'].__path__)[0], 'kernels' in m)"
+    assert _run(python, where, tmp_path).split() == [str(site / "mcdose" / "__init__.py"),
+                                                     str(site / "mcdose" / "kernels" / "rng.py"),
+                                                     str(site / "mcdose" / "phantoms" / "__init__.py"),
+                                                     str(site / "mcdose" / "examples"), "False"]
+    assert _run(python, where, ROOT).split() == [str(ROOT / "mcdose" / "__init__.py"), str(ROOT / "kernels" / "rng.py"),
+                                                 str(ROOT / "phantoms" / "__init__.py"), str(ROOT / "examples"),
+                                                 "False"]
+    assert "water_box" in _run(python, "-m mcdose.phantoms", ROOT)
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"## Python\n\n```python\n(.+?)```", readme, re.S).group(1)
+    small = example.replace("histories=100_000", "histories=1_000").replace('"dose.h5"', repr(str(tmp_path / "dose.h5")))
+    assert small.count("histories=1_000") == 1 and small.count("dose.h5") == 2, "the README's Python example changed"
+    _run(python, small + "assert again.metadata['histories'] == 1_000 and again.dose.shape == result.dose.shape", ROOT)

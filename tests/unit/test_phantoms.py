@@ -8,6 +8,7 @@ import numba
 import numpy as np
 import pytest
 
+from mcdose.cli import main
 from mcdose.config import validate
 from mcdose.errors import InputError
 from mcdose.kernels import geometry as kg
@@ -253,6 +254,42 @@ def test_from_spec_and_source_checks(base_config):
     point = dict(base_config, source={"type": "point", "particle": "photon", "energy": 0.03, "position": [0, 0, 4]},
                  phantom={"type": "spherical_cavity", "size": [10.0, 10.0, 10.0]})
     assert np.allclose(from_spec(validate(point)).center, [0, 0, 4])
+
+
+JOB = """[source]
+particle = "electron"
+energy = 6.0
+radius = 3.0
+
+[phantom]
+{phantom}
+
+[scoring]
+mesh = "cylindrical"
+r = {{ min = 0.0, max = 5.0, step = 1.0 }}
+z = {{ min = 0.0, max = 5.0, step = 1.0 }}
+"""
+
+
+@pytest.mark.parametrize("name, size", [("water_box", [30.0, 30.0, 30.0]), ("breast_shield", [20.0, 20.0, 10.0]),
+                                        ("spherical_cavity", [20.0, 20.0, 20.0])])
+def test_library_phantom_by_name_alone_has_standard_size(name, size, tmp_path, capsys):
+    path = tmp_path / "job.toml"
+    path.write_text(JOB.format(phantom=f'type = "{name}"'))
+    assert main(["check", str(path)]) == 0
+    assert f"size = {size}" in capsys.readouterr().out
+    world = build({"type": name}).world           # the phantom's box grown by world_margin = 5 cm
+    np.testing.assert_allclose(world, [[-size[0] / 2 - 5, size[0] / 2 + 5], [-size[1] / 2 - 5, size[1] / 2 + 5],
+                                       [-5.0, size[2] + 5]])
+
+
+@pytest.mark.parametrize("phantom", ['type = "box"\nmaterial = "water"',
+                                     'type = "slabs"\nlayers = [{ material = "water", thickness = 10.0 }]'])
+def test_box_and_slabs_still_need_a_size(phantom, tmp_path, capsys):
+    path = tmp_path / "job.toml"
+    path.write_text(JOB.format(phantom=phantom))
+    assert main(["check", str(path)]) == 2
+    assert "phantom.size: missing" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("spec, message", [

@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from mcdose.schema import SECTIONS
+from mcdose.schema import PARTS, SECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -12,6 +12,11 @@ def test_every_schema_key_is_documented():
     for section, schema in SECTIONS.items():
         for key in schema.fields:
             assert re.search(rf"`{section}\.{key}`|`{key}`|, `{key}`", README), f"{section}.{key} missing from README"
+
+
+def test_every_parts_key_is_documented():
+    for key in PARTS.fields:
+        assert re.search(rf"`parts\.{key}`|, `{key}`", README), f"parts.{key} missing from README"
 
 
 def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():

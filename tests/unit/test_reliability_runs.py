@@ -14,6 +14,7 @@ from mcdose.checkpoint import Checkpoint, checkpoint_folder
 from mcdose.cli import main
 from mcdose.config import validate
 from mcdose.errors import InputError, TallyOverflowError
+from mcdose.kernels import codes
 from mcdose.kernels import tally as kt
 from mcdose.mesh import mesh_arrays
 from mcdose.partials import partial_name
@@ -227,12 +228,12 @@ def test_merge_is_independent_of_arrival_order_and_refuses_strangers():
 def test_an_accumulator_driven_past_its_range_stops_the_run():
     mesh = mesh_arrays(FakeProblem().grid)
     tally = np.array([np.iinfo(np.int64).max - 10], dtype=np.int64)
-    counters = np.zeros(kt.N_COUNTERS, dtype=np.int64)
-    kt.deposit(mesh, tally, counters, 0.0, 0.0, 0.0, 1.0, False)       # counters only: below the limit
+    counters = np.zeros(codes.N_COUNTERS, dtype=np.int64)
+    kt.deposit(mesh, tally, counters, 0.0, 0.0, 0.0, 1.0, 1.0, False)       # counters only: below the limit
     check_accumulators(tally, counters)
-    counters[kt.DEPOSITED] = np.iinfo(np.int64).max - 10
-    kt.deposit(mesh, tally, counters, 0.0, 0.0, 0.0, 1.0, False)       # 2**36 units more: wraps
-    assert counters[kt.DEPOSITED] < 0
+    counters[codes.DEPOSITED] = np.iinfo(np.int64).max - 10
+    kt.deposit(mesh, tally, counters, 0.0, 0.0, 0.0, 1.0, 1.0, False)       # 2**36 units more: wraps
+    assert counters[codes.DEPOSITED] < 0
     with pytest.raises(TallyOverflowError, match="run.batches"):
         check_accumulators(tally, counters)
 

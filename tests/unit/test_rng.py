@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mcdose.errors import InputError
 from mcdose.kernels import rng
 from mcdose.kernels._jit import jit, jit_parallel
 
@@ -243,5 +242,5 @@ def test_sample_stream_shape_and_empty():
 ])
 def test_sample_stream_rejects_bad_indices(kwargs, name):
     args = dict(seed=1, batch=0, history=0, n=4) | kwargs
-    with pytest.raises(InputError, match=name):
+    with pytest.raises(ValueError, match=name):
         rng.sample_stream(**args)

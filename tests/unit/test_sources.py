@@ -1,8 +1,11 @@
 """Source sampling against the distributions it must reproduce (chi-square, fixed seeds)."""
 import numpy as np
 import pytest
+from sampling_stats import bin_integrals, chi2_p
 from scipy import stats
 
+from mcdose.config import validate
+from mcdose.errors import InputError
 from mcdose.geometry import Cell, Geometry, box
 from mcdose.kernels._jit import jit
 from mcdose.kernels.geometry import max_density
@@ -29,7 +32,7 @@ def _draw(src, geo, n, out):
 
 
 def draw(section, n=200_000):
-    out = np.empty((n, 7))
+    out = np.empty((n, 8))
     _draw(source_arrays({"particle": "photon", **section}), SLABS, n, out)
     return out
 
@@ -96,3 +99,86 @@ def test_volume_source_without_matter_is_refused(tmp_path, capsys):
     assert main(["run", str(cfg), "-o", str(tmp_path / "o.h5")]) == 2
     err = capsys.readouterr().err
     assert "source.box" in err and "no matter" in err and len(err.strip().splitlines()) == 1
+
+
+def _axis_frame(d):
+    """Polar angle cosines and azimuths of directions about the unit axis d."""
+    d = np.asarray(d, float)
+    e1 = np.cross(d, (1.0, 0.0, 0.0) if abs(d[0]) < 0.9 else (0.0, 1.0, 0.0))
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(d, e1)
+    return lambda dirs: (dirs @ d, np.arctan2(dirs @ e2, dirs @ e1))
+
+
+def test_cone_uniform_per_solid_angle_about_its_axis_and_weighted():
+    """half_angle a: cos(theta) uniform on [cos a, 1] about the direction, azimuth uniform, unit
+    directions; every primary carries the source weight."""
+    d = np.array([1.0, -2.0, 2.0]) / 3.0
+    out = draw({"type": "point", "position": (0.0, 0.0, 1.0), "energy": 0.05, "direction": tuple(d),
+                "half_angle": 20.0, "weight": 0.25})
+    dirs = out[:, 3:6]
+    assert np.allclose(np.einsum("ij,ij->i", dirs, dirs), 1.0, atol=1e-12) and np.all(out[:, 7] == 0.25)
+    mu, phi = _axis_frame(d)(dirs)
+    cos_a = np.cos(np.radians(20.0))
+    assert mu.min() >= cos_a - 1e-12
+    expected = np.full(20, mu.size / 20)
+    assert chi2_p(np.histogram(mu, np.linspace(cos_a, 1.0, 21))[0], expected) > ALPHA
+    assert chi2_p(np.histogram(phi, np.linspace(-np.pi, np.pi, 21))[0], expected) > ALPHA
+
+
+ANGULAR = ((10.0, 2.0), (40.0, 0.5), (90.0, 1.0), (150.0, 0.0))
+
+
+def test_angular_table_polar_angle_follows_intensity_times_sin():
+    """An angular table: theta has the pdf I(theta) sin(theta), I linear between the table's points and
+    zero outside (2-degree bins, chi-square); azimuth uniform about the axis (here -x)."""
+    out = draw({"type": "point", "position": (0.0, 0.0, 1.0), "energy": 0.05, "direction": (-1.0, 0.0, 0.0),
+                "angular": ANGULAR})
+    mu, phi = _axis_frame((-1.0, 0.0, 0.0))(out[:, 3:6])
+    theta = np.degrees(np.arccos(np.clip(mu, -1.0, 1.0)))
+    deg, intensity = np.array(ANGULAR).T
+    edges = np.linspace(0.0, 180.0, 91)
+    prob = bin_integrals(lambda t: np.interp(t, deg, intensity, left=0.0, right=0.0) * np.sin(np.radians(t)), edges)
+    assert chi2_p(np.histogram(theta, edges)[0], prob) > ALPHA
+    assert chi2_p(np.histogram(phi, np.linspace(-np.pi, np.pi, 21))[0], np.full(20, 0.05)) > ALPHA
+
+
+POINT = {"type": "point", "particle": "photon", "energy": 0.05, "position": [0.0, 0.0, 1.0]}
+BEAM = {"type": "beam", "particle": "electron", "energy": 6.0, "radius": 1.0}
+
+
+def _config(source):
+    return {"source": source, "phantom": {"material": "water", "size": [10.0, 10.0, 5.0]},
+            "scoring": {"mesh": "cylindrical", "r_edges": [0.0, 1.0], "z_edges": [0.0, 1.0]}}
+
+
+def test_direction_is_normalised_and_weight_defaults_to_one():
+    src = validate(_config({**POINT, "direction": [0.0, 3.0, 4.0], "half_angle": 30.0})).source
+    assert src["direction"] == pytest.approx((0.0, 0.6, 0.8), abs=1e-15) and src["weight"] == 1.0
+    assert source_arrays(src).weight == 1.0
+
+
+@pytest.mark.parametrize("source,message", [
+    ({**POINT, "direction": [0.0, 0.0, 0.0], "half_angle": 30.0}, "source.direction: [0.0, 0.0, 0.0] is not allowed"),
+    ({**POINT, "direction": [1.0, 0.0, 0.0]}, "source.direction: only used with source.half_angle or source.angular"),
+    ({**POINT, "half_angle": 0.0}, "source.half_angle: 0.0 is not allowed: degrees, must be > 0 and <= 180"),
+    ({**POINT, "half_angle": 180.5}, "source.half_angle: 180.5 is not allowed: degrees, must be > 0 and <= 180"),
+    ({**POINT, "angular": [[0.0, 1.0], [30.0, 1.0], [30.0, 2.0]]}, "source.angular[2][0]: 30 is not allowed: polar "
+                                                                  "angles must increase strictly"),
+    ({**POINT, "angular": [[0.0, 1.0], [200.0, 1.0]]}, "source.angular[1][0]: 200.0 is not allowed: degrees, must be "
+                                                      ">= 0 and <= 180"),
+    ({**POINT, "angular": [[0.0, 1.0], [30.0, -1.0]]}, "source.angular[1][1]: -1.0 is not allowed: must be >= 0"),
+    ({**POINT, "angular": [[0.0, 0.0], [30.0, 0.0]]}, "source.angular: the intensities are all zero"),
+    ({**POINT, "angular": [[0.0, 1.0]]}, "source.angular: [[0.0, 1.0]] is not allowed: must be an array of at "
+                                        "least two"),
+    ({**POINT, "angular": [[0.0, 1.0], [30.0, 1.0]], "half_angle": 30.0}, "source.angular: not allowed together with "
+                                                                          "source.half_angle"),
+    ({**BEAM, "half_angle": 30.0}, "source.half_angle: not used with type = 'point'"),
+    ({**BEAM, "angular": [[0.0, 1.0], [30.0, 1.0]]}, "source.angular: not used with type = 'point'"),
+    ({**BEAM, "direction": [0.0, 0.0, 1.0]}, "source.direction: not used with type = 'point'"),
+    ({**BEAM, "weight": 0.0}, "source.weight: 0.0 is not allowed: must be > 0 and <= 1e+06"),
+])
+def test_bad_emission_options_are_refused_naming_the_key(source, message):
+    with pytest.raises(InputError) as err:
+        validate(_config(source))
+    assert str(err.value).startswith(message), str(err.value)
