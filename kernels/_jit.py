@@ -1,14 +1,14 @@
 """The one place for mcdose's Numba jit options.
 
 Every kernel is compiled with ``cache=True, nogil=True, error_model="numpy",
-fastmath=False`` (DESIGN.md section 8): cached machine code, threads free of
+fastmath=False`` (docs/architecture.md): cached machine code, threads free of
 the GIL, IEEE float semantics (division by zero gives inf/nan instead of
 raising), and no fast-math reassociation unless a test shows it changes
 nothing (pass ``fastmath=True`` explicitly in that case).
 
 Numba's cache lives in ``NUMBA_CACHE_DIR``, which ``mcdose/__init__.py`` sets
 (unless the user did) to ``platformdirs.user_cache_dir("mcdose")/numba/<mcdose
-version>`` before this package is imported (the kernels import nothing from the
+version>-<digest of the kernel sources>`` before this package is imported (the kernels import nothing from the
 mcdose library).
 """
 import os

@@ -20,6 +20,7 @@ PHOTOELECTRIC, INCOHERENT, COHERENT, PAIR, TOTAL = 0, 1, 2, 3, 4
 # Energy-balance counters: columns of a tally's int64 counter row (kernels/tally.py).
 EMITTED, DEPOSITED, ESCAPED, LOST_ENERGY, LOST_COUNT = 0, 1, 2, 3, 4
 N_COUNTERS = 5
+# Column N_COUNTERS + r of the counter row: energy scored in region r (GeometryArrays.cell_region).
 
 # Scoring-mesh kinds: MeshArrays.kind (kernels/mesh.py).
 CARTESIAN, CYLINDRICAL, SPHERICAL = 0, 1, 2

@@ -35,7 +35,7 @@ EGSnrc and PENELOPE):
   (radiative yield below 0.1 % under 200 keV in water; it is deposited instead), as with
   EGSnrc's range rejection (PIRS-701, ESAVE).
 * Scoring: the energy lost along each straight segment is split between the mesh bins the
-  segment crosses in proportion to the length in each (DESIGN.md section 4: a step never
+  segment crosses in proportion to the length in each (docs/architecture.md: a step never
   smears energy across voxels).
 
 Energy balance: a positron counts as T + 2 mc² (kinetic plus the annihilation energy it
@@ -46,7 +46,8 @@ import math
 import numpy as np
 
 from ._jit import jit
-from .codes import BREMS, DELTA, DEPOSITED, E_MINUS, E_PLUS, ELECTRON, LOST_COUNT, LOST_ENERGY, MEC2, PHOTON, POSITRON
+from .codes import (BREMS, DELTA, DEPOSITED, E_MINUS, E_PLUS, ELECTRON, LOST_COUNT, LOST_ENERGY, MEC2, N_COUNTERS,
+                    PHOTON, POSITRON)
 from .electron_interactions import (delta_cosines, discrete_sigma, elastic_params, energy_at, grid_t, interval,
                                     max_sigma, range_of, range_t, sample_annihilation, sample_bhabha,
                                     sample_brems_cos, sample_brems_energy, sample_moller, sample_msc_mu,
@@ -55,21 +56,24 @@ from .geometry import cross, distance_to_boundary, medium, safety
 from .mesh import mesh_safety, trace_mesh
 from .photon_interactions import isotropic_direction, rotate
 from .rng import uniform
-from .tally import deposit, escape, push, units
+from .tally import deposit, escape, push, score_planes, units
 
 MAX_STEPS = 1_000_000         # steps of one charged particle before it is declared lost
 _NONE, _DISCRETE, _CUTOFF = 0, 1, 2
 
 
 @jit
-def _segment(mesh, tally, counters, x, y, z, u, v, w, length, de, wt, analog, seg_len, seg_idx):
-    """Deposit de MeV of weight wt lost along a straight segment: split over the mesh bins by length."""
+def _segment(mesh, tally, counters, region, x, y, z, u, v, w, length, de, wt, analog, seg_len, seg_idx):
+    """Deposit de MeV of weight wt lost along a straight segment in scoring region ``region``: split over
+    the mesh bins by length."""
     if de <= 0.0:
         return
     if not analog or length <= 0.0:
-        deposit(mesh, tally, counters, x, y, z, de, wt, analog)
+        deposit(mesh, tally, counters, region, x, y, z, de, wt, analog)
         return
-    counters[DEPOSITED] += units(de * wt)
+    units_de = units(de * wt)
+    counters[DEPOSITED] += units_de
+    counters[N_COUNTERS + region] += units_de
     n = trace_mesh(mesh, x, y, z, u, v, w, length, seg_len, seg_idx)
     per_cm = de * wt / length
     for k in range(n):
@@ -102,7 +106,7 @@ def _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, 
     if e > cut and not (kind == ELECTRON and settings.range_rejection
                         and _trapped(geo, mesh, mat, rho, cell, voxel, x, y, z, range_of(edata, mat, E_MINUS, e))):
         return push(stack, n, x, y, z, u, v, w, e, kind, wt)
-    deposit(mesh, tally, counters, x, y, z, e, wt, settings.analog)
+    deposit(mesh, tally, counters, geo.cell_region[cell], x, y, z, e, wt, settings.analog)
     return n
 
 
@@ -123,10 +127,11 @@ def _annihilate_at_rest(stack, n, x, y, z, wt, state):
 
 @jit
 def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack, n_stack, tally, counters,
-                   settings, seg_len, seg_idx):
+                   settings, seg_len, seg_idx, planes, records, rec_n):
     """Transport one electron (kind ELECTRON) or positron (POSITRON) of kinetic energy e (MeV) and
     weight wt (carried by its scores and secondaries) from (x, y, z) along (u, v, w); returns the
-    new stack size (-1: stack full)."""
+    new stack size (-1: stack full). Every straight segment is offered to the plane scorers (planes,
+    records, rec_n: :func:`.tally.score_planes`), the energy at a crossing interpolated along it."""
     p = E_MINUS if kind == ELECTRON else E_PLUS
     ecut = settings.electron_cutoff
     msc = settings.multiple_scattering
@@ -147,11 +152,13 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
                 if cell >= 0 and not distance_to_boundary(geo, cell, x, y, z, u, v, w) > 0.0:
                     return _lost(counters, n_stack, e, kind, wt)
                 continue
+            score_planes(planes, records, rec_n, x, y, z, u, v, w, d, e, 0.0, wt, kind)
             x, y, z = x + d * u, y + d * v, z + d * w
             cell, voxel = cross(geo, x, y, z, u, v, w)
             continue
         if e <= ecut:
             break
+        region = geo.cell_region[cell]
         # --- step length (g/cm2) and what ends it; t: grid coordinate of the energy (one log per step)
         t0 = grid_t(edata, e)
         i0, f0 = interval(edata, t0)
@@ -187,14 +194,16 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
         tau = s * uniform(state) if msc else s
         if tau >= d:                          # the boundary comes first: stop there
             e_new = _energy_left(edata, mat, p, r0 - d * rho, i0)
-            _segment(mesh, tally, counters, x, y, z, u, v, w, d, e - e_new, wt, analog, seg_len, seg_idx)
+            _segment(mesh, tally, counters, region, x, y, z, u, v, w, d, e - e_new, wt, analog, seg_len, seg_idx)
+            score_planes(planes, records, rec_n, x, y, z, u, v, w, d, e, e - e_new, wt, kind)
             e = e_new
             n_left -= d * rho * sig_max
             x, y, z = x + d * u, y + d * v, z + d * w
             cell, voxel = cross(geo, x, y, z, u, v, w)
             continue
         e_new = _energy_left(edata, mat, p, r0 - tau * rho, i0)
-        _segment(mesh, tally, counters, x, y, z, u, v, w, tau, e - e_new, wt, analog, seg_len, seg_idx)
+        _segment(mesh, tally, counters, region, x, y, z, u, v, w, tau, e - e_new, wt, analog, seg_len, seg_idx)
+        score_planes(planes, records, rec_n, x, y, z, u, v, w, tau, e, e - e_new, wt, kind)
         x, y, z = x + tau * u, y + tau * v, z + tau * w
         if msc:                               # GS deflection of the whole step at its mid-point energy
             im, fm = interval(edata, t_of_range(edata, mat, p, r0 - 0.5 * step, i0))
@@ -205,14 +214,17 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
             d2 = np.inf if inside else distance_to_boundary(geo, cell, x, y, z, u, v, w)
             if d2 < rest:                     # the boundary comes first on the second leg
                 e_end = _energy_left(edata, mat, p, r0 - (tau + d2) * rho, i0)
-                _segment(mesh, tally, counters, x, y, z, u, v, w, d2, e_new - e_end, wt, analog, seg_len, seg_idx)
+                _segment(mesh, tally, counters, region, x, y, z, u, v, w, d2, e_new - e_end, wt, analog, seg_len,
+                         seg_idx)
+                score_planes(planes, records, rec_n, x, y, z, u, v, w, d2, e_new, e_new - e_end, wt, kind)
                 e = e_end
                 n_left -= (tau + d2) * rho * sig_max
                 x, y, z = x + d2 * u, y + d2 * v, z + d2 * w
                 cell, voxel = cross(geo, x, y, z, u, v, w)
                 continue
             e_end = _energy_left(edata, mat, p, r0 - step, i0)
-            _segment(mesh, tally, counters, x, y, z, u, v, w, rest, e_new - e_end, wt, analog, seg_len, seg_idx)
+            _segment(mesh, tally, counters, region, x, y, z, u, v, w, rest, e_new - e_end, wt, analog, seg_len, seg_idx)
+            score_planes(planes, records, rec_n, x, y, z, u, v, w, rest, e_new, e_new - e_end, wt, kind)
             x, y, z = x + rest * u, y + rest * v, z + rest * w
             e_new = e_end
         e = e_new
@@ -252,7 +264,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
     else:
         return _lost(counters, n_stack, e, kind, wt)
     # below the cut-off: deposit on the spot; a positron annihilates at rest
-    deposit(mesh, tally, counters, x, y, z, e, wt, analog)
+    deposit(mesh, tally, counters, geo.cell_region[cell], x, y, z, e, wt, analog)
     if kind == POSITRON:
         return _annihilate_at_rest(stack, n_stack, x, y, z, wt, state)
     return n_stack

@@ -93,6 +93,7 @@ class GeometryArrays(NamedTuple):
     grid_n: np.ndarray         # int32 (3,): grid voxels per axis
     grid_start: np.ndarray     # int32 (n_voxels + 1,): CSR offsets into grid_cells, voxels in C order
     grid_cells: np.ndarray     # int32: candidate cells of each grid voxel, ascending
+    cell_region: np.ndarray    # int32 (n_cells + 1,): scoring region (0 phantom, 1 + part index, last: world)
 
 
 @jit
@@ -384,6 +385,23 @@ def trace_ray(geo, x, y, z, u, v, w, length, seg_len, seg_cell, seg_voxel, seg_d
         if t < length:
             cell, voxel = cross(geo, x + t * u, y + t * v, z + t * w, u, v, w)
     return n
+
+
+@jit
+def region_column_masses(geo, rays, z0, length, seg_len, seg_cell, seg_voxel, seg_density, out):
+    """For each ray (x, y) of ``rays`` (n, 2) going +z from z0 over ``length`` cm: the integral of density
+    along it (g/cm2) per scoring region (``cell_region``), added to out (n, n_regions). Returns the number
+    of incomplete rays (see :func:`trace_ray`)."""
+    bad = 0
+    for i in range(rays.shape[0]):
+        n = trace_ray(geo, rays[i, 0], rays[i, 1], z0, 0.0, 0.0, 1.0, length, seg_len, seg_cell, seg_voxel,
+                      seg_density)
+        if n < 0:
+            bad += 1
+            n = -n
+        for k in range(n):
+            out[i, geo.cell_region[seg_cell[k]]] += seg_len[k] * seg_density[k]
+    return bad
 
 
 @jit

@@ -1,5 +1,5 @@
 """Scoring-mesh navigation kernels: bin lookup, distance to the bin boundary, straight-segment tracing,
-and the ray quadrature that gives voxel masses (DESIGN.md sections 4 and 8).
+and the ray quadrature that gives voxel masses (docs/architecture.md).
 
 Units: positions and distances in cm; directions are unit vectors (u, v, w).
 

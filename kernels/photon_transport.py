@@ -25,21 +25,23 @@ import math
 import numpy as np
 
 from ._jit import jit
-from .codes import ELECTRON, ESCAPED, INCOHERENT, LOST_COUNT, LOST_ENERGY, MEC2, PAIR, PHOTOELECTRIC, PHOTON, POSITRON
+from .codes import (ELECTRON, ESCAPED, INCOHERENT, LOST_COUNT, LOST_ENERGY, MEC2, N_COUNTERS, PAIR, PHOTOELECTRIC,
+                    PHOTON, POSITRON)
 from .electron_interactions import sample_sauter_cos
 from .geometry import cell_exit, cross, distance_to_boundary, medium, voxel_index
 from .mesh import trace_mesh
 from .photon_interactions import (isotropic_direction, mu_en, mu_total, rotate, sample_compton,
                                   sample_pair, sample_photoelectric, sample_rayleigh, select_interaction)
 from .rng import uniform
-from .tally import deposit, push, units
+from .tally import deposit, push, score_planes, units
 
 MAX_STEPS = 100_000           # region crossings of one photon before it is declared lost
 
 
 @jit
-def _score_track(mesh, tally, x, y, z, u, v, w, length, e_per_cm, seg_len, seg_idx):
-    """Track-length kerma: e_per_cm (MeV/cm) times the path length in each mesh bin."""
+def _score_track(mesh, tally, counters, region, x, y, z, u, v, w, length, e_per_cm, seg_len, seg_idx):
+    """Track-length kerma: e_per_cm (MeV/cm) times the path length in each mesh bin and in the scoring region."""
+    counters[N_COUNTERS + region] += units(e_per_cm * length)
     n = trace_mesh(mesh, x, y, z, u, v, w, length, seg_len, seg_idx)
     for k in range(n):
         if seg_idx[k] >= 0:
@@ -56,8 +58,9 @@ def _lattice_mu_max(pdata, lattice_materials, rho_max, e):
 
 
 @jit
-def _charged(mesh, tally, counters, stack, n, x, y, z, u, v, w, t, kind, wt, state, settings):
-    """A charged secondary of kinetic energy t (MeV) and weight wt: onto the stack, or deposited on the spot.
+def _charged(mesh, tally, counters, region, stack, n, x, y, z, u, v, w, t, kind, wt, state, settings):
+    """A charged secondary of kinetic energy t (MeV) and weight wt in scoring region ``region``: onto the
+    stack, or deposited on the spot.
 
     Deposited when electrons are not transported (kerma approximation) or t is not above the
     electron cut-off; a positron deposited on the spot still annihilates at rest: two 511 keV
@@ -66,7 +69,7 @@ def _charged(mesh, tally, counters, stack, n, x, y, z, u, v, w, t, kind, wt, sta
     if settings.electrons and t > settings.electron_cutoff:
         return push(stack, n, x, y, z, u, v, w, t, kind, wt)
     if t > 0.0:
-        deposit(mesh, tally, counters, x, y, z, t, wt, settings.analog)
+        deposit(mesh, tally, counters, region, x, y, z, t, wt, settings.analog)
     if kind == POSITRON:
         au, av, aw = isotropic_direction(state)
         n = push(stack, n, x, y, z, au, av, aw, MEC2, PHOTON, wt)
@@ -76,9 +79,10 @@ def _charged(mesh, tally, counters, stack, n, x, y, z, u, v, w, t, kind, wt, sta
 
 @jit
 def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stack, tally, counters,
-                 settings, lattice_materials, rho_max, seg_len, seg_idx):
+                 settings, lattice_materials, rho_max, seg_len, seg_idx, planes, records, rec_n):
     """Transport one photon of weight wt to absorption or escape (its scores and secondaries carry
-    wt); returns the new stack size (-1: stack full).
+    wt); returns the new stack size (-1: stack full). Every flight is offered to the plane scorers
+    (planes, records, rec_n: :func:`.tally.score_planes`).
 
     Inside the voxel lattice with ``settings.woodcock`` set, flights are sampled against the
     lattice's majorant and accepted as real interactions with probability mu(voxel)/mu_max
@@ -117,9 +121,11 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
             t = mfp / mu_max if mu_max > 0.0 else np.inf
             if t >= d:
                 mfp -= d * mu_max
+                score_planes(planes, records, rec_n, x, y, z, u, v, w, d, e, 0.0, wt, PHOTON)
                 x, y, z = x + d * u, y + d * v, z + d * w
                 cell, voxel = cross(geo, x, y, z, u, v, w)
                 continue
+            score_planes(planes, records, rec_n, x, y, z, u, v, w, t, e, 0.0, wt, PHOTON)
             x, y, z = x + t * u, y + t * v, z + t * w
             voxel = voxel_index(geo, x, y, z, u, v, w)
             mat, rho = medium(geo, cell, voxel)
@@ -129,6 +135,7 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
         else:
             mat, rho = medium(geo, cell, voxel)
             if mat < 0 or rho <= 0.0:         # vacuum: straight to the next region
+                score_planes(planes, records, rec_n, x, y, z, u, v, w, d, e, 0.0, wt, PHOTON)
                 x, y, z = x + d * u, y + d * v, z + d * w
                 cell, voxel = cross(geo, x, y, z, u, v, w)
                 continue
@@ -136,33 +143,35 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
             t = mfp / mu
             step = t if t < d else d
             if not analog:
-                _score_track(mesh, tally, x, y, z, u, v, w, step, e * mu_en(pdata, mat, e) * rho * wt, seg_len,
-                             seg_idx)
+                _score_track(mesh, tally, counters, geo.cell_region[cell], x, y, z, u, v, w, step,
+                             e * mu_en(pdata, mat, e) * rho * wt, seg_len, seg_idx)
+            score_planes(planes, records, rec_n, x, y, z, u, v, w, step, e, 0.0, wt, PHOTON)
             x, y, z = x + step * u, y + step * v, z + step * w
             if t >= d:
                 mfp -= d * mu
                 cell, voxel = cross(geo, x, y, z, u, v, w)
                 continue
         # --- interaction
+        region = geo.cell_region[cell]
         process = select_interaction(pdata, mat, e, state)
         if process == PHOTOELECTRIC:
             e_local, e_fluor = sample_photoelectric(pdata, mat, e, state)
             cos_e = sample_sauter_cos(e_local, state) if e_local > 0.0 else 1.0
             eu, ev, ew = rotate(u, v, w, cos_e, 2.0 * math.pi * uniform(state))
-            n_stack = _charged(mesh, tally, counters, stack, n_stack, x, y, z, eu, ev, ew, e_local, ELECTRON,
+            n_stack = _charged(mesh, tally, counters, region, stack, n_stack, x, y, z, eu, ev, ew, e_local, ELECTRON,
                                wt, state, settings)
             if e_fluor > 0.0 and n_stack >= 0:
                 if e_fluor < settings.photon_cutoff:   # scored in both modes: no flight's mu_en carries it
-                    deposit(mesh, tally, counters, x, y, z, e_fluor, wt, True)
+                    deposit(mesh, tally, counters, region, x, y, z, e_fluor, wt, True)
                 else:
                     fu, fv, fw = isotropic_direction(state)
                     n_stack = push(stack, n_stack, x, y, z, fu, fv, fw, e_fluor, PHOTON, wt)
             return n_stack
         if process == PAIR:
             t_minus, t_plus = sample_pair(pdata, mat, e, state)
-            n_stack = _charged(mesh, tally, counters, stack, n_stack, x, y, z, u, v, w, t_minus, ELECTRON,
+            n_stack = _charged(mesh, tally, counters, region, stack, n_stack, x, y, z, u, v, w, t_minus, ELECTRON,
                                wt, state, settings)
-            return _charged(mesh, tally, counters, stack, n_stack, x, y, z, u, v, w, t_plus, POSITRON,
+            return _charged(mesh, tally, counters, region, stack, n_stack, x, y, z, u, v, w, t_plus, POSITRON,
                             wt, state, settings)
         if process == INCOHERENT:
             e_new, cos_t, t_electron = sample_compton(pdata, mat, e, state)
@@ -171,7 +180,7 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
             norm = math.sqrt(pu * pu + pv * pv + pw * pw)
             if norm > 0.0:
                 pu, pv, pw = pu / norm, pv / norm, pw / norm
-            n_stack = _charged(mesh, tally, counters, stack, n_stack, x, y, z, pu, pv, pw, t_electron, ELECTRON,
+            n_stack = _charged(mesh, tally, counters, region, stack, n_stack, x, y, z, pu, pv, pw, t_electron, ELECTRON,
                                wt, state, settings)
             if n_stack < 0:
                 return n_stack
@@ -180,7 +189,7 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
             cos_t = sample_rayleigh(pdata, mat, e, state)
             u, v, w = rotate(u, v, w, cos_t, 2.0 * math.pi * uniform(state))
         if e < settings.photon_cutoff:            # scored in both modes: no flight's mu_en carries it
-            deposit(mesh, tally, counters, x, y, z, e, wt, True)
+            deposit(mesh, tally, counters, region, x, y, z, e, wt, True)
             return n_stack
         mfp = -math.log(uniform(state))
         cell, voxel = cross(geo, x, y, z, u, v, w)

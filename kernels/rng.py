@@ -5,7 +5,7 @@ number generators", arXiv:1805.01407 (2018); ACM Trans. Math. Softw. 47(4):36
 (2021), the ``xoshiro256**`` algorithm with shift/rotate constants a=17, b=45
 and scrambler ``rotl(s1 * 5, 7) * 9``): 256-bit state, period 2^256 - 1.
 
-Seeding (DESIGN.md section 6: a history's numbers depend only on its
+Seeding (docs/architecture.md: a history's numbers depend only on its
 (seed, batch, history) indices, never on the thread or worker that runs it).
 Each state word is a hash of (seed, batch, history, word index) built from
 SplitMix64's mixing function ``mix64`` (G. L. Steele, D. Lea & C. H. Flood,

@@ -12,10 +12,11 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import jit
-from .codes import BEAM_CIRCLE, POINT, VOLUME
+from .codes import BEAM_CIRCLE, EMITTED, MEC2, POINT, POSITRON, VOLUME
 from .geometry import cross, medium
 from .photon_interactions import rotate
 from .rng import uniform
+from .tally import push, units
 
 MAX_TRIES = 1_000_000         # rejection tries of a volume source before it gives up (no matter in its box)
 
@@ -28,7 +29,8 @@ class SourceArrays(NamedTuple):
     spectrum_energy (MeV) and spectrum_cdf (cumulative
     probability, last = 1) of a discrete spectrum (one line for a monoenergetic source);
     weight: the statistical weight of every primary (hence also the largest: it bounds what one
-    history can add to the fixed-point tallies); direction: float64[3], unit axis of a point
+    history can add to the fixed-point tallies); primaries: independent primaries each history
+    starts (:func:`sample_primaries`); direction: float64[3], unit axis of a point
     source's polar-angle distribution; polar_mu: increasing cos(polar angle) nodes about it and
     polar_cdf: the cumulative probability at each node (0 ... 1), cos linear in between; both
     empty for isotropic emission."""
@@ -39,6 +41,7 @@ class SourceArrays(NamedTuple):
     spectrum_energy: np.ndarray
     spectrum_cdf: np.ndarray
     weight: float
+    primaries: int
     direction: np.ndarray
     polar_mu: np.ndarray
     polar_cdf: np.ndarray
@@ -112,6 +115,20 @@ def sample_primary(src, geo, rho_max, state):
         norm = math.sqrt(x * x + y * y + focus * focus)
         return x, y, z, x / norm, y / norm, focus / norm, E, wt
     return x, y, z, 0.0, 0.0, 1.0, E, wt
+
+
+@jit
+def sample_primaries(src, geo, rho_max, state, stack, counters):
+    """Start a history: push its ``src.primaries`` primaries (:func:`sample_primary`, drawn in turn)
+    on the empty particle stack and add their emitted energy -- kinetic, plus 2 mc² for a positron,
+    times the weight, as the tallies count it -- to ``counters[EMITTED]``; returns the stack size.
+    The dose stays per history: a history of k primaries scores k times the dose of one."""
+    n = 0
+    for _ in range(src.primaries):
+        x, y, z, u, v, w, e, wt = sample_primary(src, geo, rho_max, state)
+        counters[EMITTED] += units((e + 2.0 * MEC2 if src.particle == POSITRON else e) * wt)
+        n = push(stack, n, x, y, z, u, v, w, e, src.particle, wt)
+    return n
 
 
 @jit

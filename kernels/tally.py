@@ -2,8 +2,10 @@
 
 Energies are accumulated in int64 units of QUANTUM MeV (fixed point): integer addition is
 associative, so per-thread rows summed in any order give the same dose bit for bit for any
-thread count (DESIGN.md section 6). The energy-balance counters (EMITTED, ... of :mod:`.codes`) live
-in a second int64 row.
+thread count (docs/architecture.md). The energy-balance counters (EMITTED, ... of :mod:`.codes`) live
+in a second int64 row, followed by the energy scored in each region (the phantom, each part, the
+world: ``GeometryArrays.cell_region``) with the mesh's estimator: in analog scoring every deposit, so
+the regions sum to DEPOSITED exactly; in track-length scoring the photon kerma along each flight.
 
 The stack holds particles waiting for transport, one row each:
 (x, y, z, u, v, w, E, kind, weight) -- cm, unit direction, kinetic energy MeV, PHOTON | ELECTRON |
@@ -16,13 +18,19 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import jit
-from .codes import DEPOSITED, ESCAPED, MEC2, POSITRON
+from .codes import DEPOSITED, ESCAPED, MEC2, N_COUNTERS, POSITRON
 from .mesh import mesh_index
 
 QUANTUM = 2.0 ** -36          # MeV per accumulator unit (1.5e-11 MeV)
 INV_QUANTUM = 2.0 ** 36
 STACK_COLUMNS = 9
 STACK_SIZE = 512              # particles of one history waiting for transport
+# Plane scorers: planes (n_planes, PLANE_COLUMNS) rows (nx, ny, nz, d, photon, electron, positron): the
+# plane n . x = d (unit n) and 1.0 for each kind it records; a chunk's records (capacity, RECORD_COLUMNS)
+# rows (plane, x, y, z, u, v, w, E, weight, kind, history) and its int64 row (records, dropped, history).
+PLANE_COLUMNS = 7
+RECORD_COLUMNS = 11
+PLANE_TOL = 1e-9              # cm: a crossing this close after a flight's start was its predecessor's
 
 
 @jit
@@ -32,15 +40,43 @@ def units(e):
 
 
 @jit
-def deposit(mesh, tally, counters, x, y, z, e, wt, scored):
-    """Local deposit of e MeV of weight wt at (x, y, z): always in the energy balance, in the mesh
-    if ``scored``."""
+def deposit(mesh, tally, counters, region, x, y, z, e, wt, scored):
+    """Local deposit of e MeV of weight wt at (x, y, z) in scoring region ``region``: always in the
+    energy balance, in the mesh and the region's tally if ``scored``."""
     n = units(e * wt)
     counters[DEPOSITED] += n
     if scored:
+        counters[N_COUNTERS + region] += n
         idx = mesh_index(mesh, x, y, z)
         if idx >= 0:
             tally[idx] += n
+
+
+@jit
+def score_planes(planes, records, rec_n, x, y, z, u, v, w, length, e, de, wt, kind):
+    """Record every scoring plane the straight flight from (x, y, z) along the unit (u, v, w) over
+    ``length`` cm crosses, for a particle of ``kind`` and weight wt whose kinetic energy goes from e
+    to e - de linearly along the flight (MeV). A crossing s cm along counts when
+    PLANE_TOL < s <= length + PLANE_TOL, so a flight that ends on a plane and the next that starts
+    there record it once; records beyond the buffer's capacity are counted in rec_n[1]."""
+    for i in range(planes.shape[0]):
+        if planes[i, 4 + kind] == 0.0:
+            continue
+        cos = planes[i, 0] * u + planes[i, 1] * v + planes[i, 2] * w
+        if cos == 0.0:
+            continue
+        s = (planes[i, 3] - planes[i, 0] * x - planes[i, 1] * y - planes[i, 2] * z) / cos
+        if not PLANE_TOL < s <= length + PLANE_TOL:
+            continue
+        r = rec_n[0]
+        if r >= records.shape[0]:
+            rec_n[1] += 1
+            continue
+        records[r, 0], records[r, 1], records[r, 2], records[r, 3] = i, x + s * u, y + s * v, z + s * w
+        records[r, 4], records[r, 5], records[r, 6] = u, v, w
+        records[r, 7] = e - de * min(s / length, 1.0) if length > 0.0 else e
+        records[r, 8], records[r, 9], records[r, 10] = wt, kind, rec_n[2]
+        rec_n[0] = r + 1
 
 
 @jit

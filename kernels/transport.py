@@ -1,9 +1,10 @@
 """The transport loop of one batch (Numba): primaries, their showers, fixed-point tallies.
 
-A history starts with one primary from the source and follows every particle it creates
+A history starts with the source's primaries (one, or ``primaries_per_history``:
+:func:`.source.sample_primaries`) and follows every particle they create
 (photons by :func:`.photon_transport.track_photon`, electrons and positrons by
 :func:`.electron_transport.track_electron`) through a last-in first-out stack. Every particle
-carries the primary's statistical weight, which multiplies all its scores (:mod:`.tally`).
+carries its primary's statistical weight, which multiplies all its scores (:mod:`.tally`).
 
 Determinism: a batch is cut into fixed chunks of histories; chunks run in parallel (prange)
 and each thread adds into its own row of int64 accumulators in units of QUANTUM MeV
@@ -15,33 +16,30 @@ import numba
 import numpy as np
 
 from ._jit import jit, jit_parallel
-from .codes import EMITTED, LOST_COUNT, MEC2, PHOTON, POSITRON
+from .codes import LOST_COUNT, PHOTON
 from .electron_transport import track_electron
 from .geometry import majorant, max_density
 from .photon_transport import track_photon
 from .rng import stream_init
-from .source import sample_primary
-from .tally import STACK_COLUMNS, STACK_SIZE, push, units
+from .source import sample_primaries
+from .tally import STACK_COLUMNS, STACK_SIZE
 
 
 @jit
 def _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settings, lattice_materials, rho_max,
-             rho_source, seg_len, seg_idx):
-    x, y, z, u, v, w, e, wt = sample_primary(src, geo, rho_source, state)
-    kind = src.particle
-    counters[EMITTED] += units((e + 2.0 * MEC2 if kind == POSITRON else e) * wt)
-    n = push(stack, 0, x, y, z, u, v, w, e, kind, wt)
+             rho_source, seg_len, seg_idx, planes, records, rec_n):
+    n = sample_primaries(src, geo, rho_source, state, stack, counters)
     while n > 0:
         n -= 1
         kind = int(stack[n, 7])
         if kind == PHOTON:
             n = track_photon(geo, mesh, pdata, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3], stack[n, 4],
                              stack[n, 5], stack[n, 6], stack[n, 8], state, stack, n, tally, counters, settings,
-                             lattice_materials, rho_max, seg_len, seg_idx)
+                             lattice_materials, rho_max, seg_len, seg_idx, planes, records, rec_n)
         else:
             n = track_electron(geo, mesh, edata, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3], stack[n, 4],
                                stack[n, 5], stack[n, 6], stack[n, 8], kind, state, stack, n, tally, counters,
-                               settings, seg_len, seg_idx)
+                               settings, seg_len, seg_idx, planes, records, rec_n)
         if n < 0:                              # stack overflow: the rest of the history is lost
             counters[LOST_COUNT] += 1
             return
@@ -49,14 +47,17 @@ def _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settin
 
 @jit_parallel
 def run_batch(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histories, n_chunks, settings,
-              lattice_materials, n_segments, tally, counters):
+              lattice_materials, n_segments, tally, counters, planes, records, rec_n):
     """Transport ``n_histories`` primaries of one batch.
 
-    tally: int64 (n_threads, n_bins), counters: int64 (n_threads, N_COUNTERS), both zeroed by the
-    caller; row = Numba thread id. History numbers are first_history + i; chunk c holds the
+    tally: int64 (n_threads, n_bins), counters: int64 (n_threads, N_COUNTERS + n_regions), both zeroed by
+    the caller; row = Numba thread id. History numbers are first_history + i; chunk c holds the
     histories [c n / n_chunks, (c + 1) n / n_chunks). n_segments: the most mesh bins one straight
     flight can cross (buffer of the segment scoring). lattice_materials: int64 indices of the
     voxel lattice's materials (Woodcock majorant). settings: :class:`.tally.TransportSettings`.
+    planes: the plane scorers (n_planes, PLANE_COLUMNS); records: float64 (n_chunks, capacity,
+    RECORD_COLUMNS) and rec_n: int64 (n_chunks, 3), zeroed by the caller: chunk c's crossings in
+    history order (:func:`.tally.score_planes`), so they do not depend on the threads.
     """
     rho_max = majorant(geo)
     rho_source = max_density(geo)
@@ -70,5 +71,6 @@ def run_batch(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histor
         stop = first_history + ((c + 1) * n_histories) // n_chunks
         for h in range(start, stop):
             stream_init(state, seed, batch, h)
+            rec_n[c, 2] = h
             _history(geo, mesh, pdata, edata, src, state, stack, tally[tid], counters[tid], settings,
-                     lattice_materials, rho_max, rho_source, seg_len, seg_idx)
+                     lattice_materials, rho_max, rho_source, seg_len, seg_idx, planes, records[c], rec_n[c])

@@ -2,6 +2,7 @@
 
 Units throughout: cm, g/cm³, MeV, Gy.
 """
+import hashlib
 import os
 import sys
 from importlib.machinery import PathFinder
@@ -15,10 +16,22 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
+
+def _kernel_digest(here: Path) -> str:
+    """SHA-256 (12 hex digits) of the kernels' source files, wherever they are (installed or source tree)."""
+    folder = here / "kernels" if (here / "kernels").is_dir() else here.parent / "kernels"
+    h = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 # Numba's cache (used by kernels/_jit.py): Numba keys a cached function on its own source file only,
-# so each mcdose version (which may change a kernel's callees in other files) gets a fresh folder.
-# Set here, before any mcdose.kernels module imports numba, unless the user set it.
-os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(platformdirs.user_cache_dir("mcdose")) / "numba" / __version__))
+# so a change in a kernel's callee in another file would load stale machine code. The folder is
+# therefore keyed by the mcdose version and a digest of every kernel source file. Set here, before
+# any mcdose.kernels module imports numba, unless the user set it.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(platformdirs.user_cache_dir("mcdose")) / "numba"
+                                             / f"{__version__}-{_kernel_digest(Path(__file__).parent)}"))
 
 
 class _SourceTreeFinder:

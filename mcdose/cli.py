@@ -263,9 +263,17 @@ def _cmd_info(args) -> int:
     physics = {k: v for k, v in md.items() if k.startswith("physics_")}
     if physics:
         rows.append(("physics", ", ".join(f"{k[8:]}={v}" for k, v in sorted(physics.items()))))
+    if "phase_space_records" in md:
+        rows.append(("phase space", f"{md['phase_space_records']} records ({md.get('phase_space_dropped', 0)} dropped)"))
     rows.append(("dose max", f"{dmax:.6g} Gy/particle +- {100 * umax:.2f} % (1 sigma) at bin {idx}"))
     for key, value in rows:
         print(f"{key + ':':<16}{value}")
+    if res.regions is not None:
+        r = res.regions
+        print(f"{'region':<20}{'mass g':>12}{'MeV/particle':>14}{'Gy/particle':>14}{'1 sigma':>9}")
+        for i, name in enumerate(r.name):
+            dose = f"{r.dose[i]:>14.6g}" if r.mass[i] > 0 else f"{'-':>14}"
+            print(f"{name:<20}{r.mass[i]:>12.6g}{r.energy[i]:>14.6g}{dose}{100 * r.uncertainty[i]:>8.2f}%")
     return 0
 
 

@@ -24,9 +24,9 @@ try:  # Python >= 3.11
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from . import materials
+from . import materials, sources
 from .errors import InputError
-from .schema import PARTS, SECTIONS, Field, _show, check_spectrum
+from .schema import PARTS, SCORERS, SECTIONS, Field, _show, check_spectrum
 
 __all__ = ["Spec", "load_config", "validate", "preflight"]
 
@@ -75,17 +75,18 @@ class Spec:
     Attributes ``run``, ``source``, ``phantom``, ``scoring``, ``physics`` are
     :class:`Section` views with every default filled in and every grid
     resolved to explicit edges (cm). ``materials`` maps user material names to
-    :class:`~mcdose.materials.Material`. ``parts`` is a tuple of :class:`Section`
-    views of the [[parts]] tables, in order. ``text`` is the resolved TOML.
+    :class:`~mcdose.materials.Material`. ``parts`` and ``scorers`` are tuples of :class:`Section`
+    views of the [[parts]] and [[scorers]] tables, in order. ``text`` is the resolved TOML.
     """
 
-    __slots__ = ("run", "source", "phantom", "scoring", "physics", "materials", "parts", "source_path")
+    __slots__ = ("run", "source", "phantom", "scoring", "physics", "materials", "parts", "scorers", "source_path")
 
-    def __init__(self, sections: dict, user_materials: dict, source_path: str | None, parts=()):
+    def __init__(self, sections: dict, user_materials: dict, source_path: str | None, parts=(), scorers=()):
         for name in SECTIONS:
             object.__setattr__(self, name, Section(name, sections[name]))
         object.__setattr__(self, "materials", MappingProxyType(dict(user_materials)))
         object.__setattr__(self, "parts", tuple(Section(f"parts[{i}]", p) for i, p in enumerate(parts)))
+        object.__setattr__(self, "scorers", tuple(Section(f"scorers[{i}]", p) for i, p in enumerate(scorers)))
         object.__setattr__(self, "source_path", source_path)
 
     def __setattr__(self, key, value):
@@ -96,8 +97,9 @@ class Spec:
         out = {name: _plain(getattr(self, name)._data) for name in SECTIONS}
         if self.materials:
             out["materials"] = {n: _material_dict(m) for n, m in self.materials.items()}
-        if self.parts:
-            out["parts"] = [_plain(p._data) for p in self.parts]
+        for key in ("parts", "scorers"):
+            if getattr(self, key):
+                out[key] = [_plain(p._data) for p in getattr(self, key)]
         return out
 
     @property
@@ -188,7 +190,7 @@ def validate(raw: dict, source_path: str | None = None) -> Spec:
     """Validate a configuration dict into a :class:`Spec` (errors name the key path)."""
     if not isinstance(raw, dict):
         raise InputError("configuration must be a table of sections")
-    known = set(SECTIONS) | {"materials", "parts"}
+    known = set(SECTIONS) | {"materials", "parts", "scorers"}
     for name in raw:
         if name not in known:
             raise InputError(f"{_dotted(name)}: unknown section{_hint(name, known)}; "
@@ -212,7 +214,7 @@ def validate(raw: dict, source_path: str | None = None) -> Spec:
     parts = _parts(raw.get("parts", []))
     _check_materials(resolved, user_materials, parts)
     _check_cross(resolved)
-    return Spec(resolved, user_materials, source_path, parts)
+    return Spec(resolved, user_materials, source_path, parts, _scorers(raw.get("scorers", [])))
 
 
 def physics_section(**values) -> Section:
@@ -254,6 +256,21 @@ def _validate_section(name: str, schema, raw_section: dict) -> dict:
     for key in list(out):
         if not fields[key].applies(out):
             raise InputError(f"{name}.{key}: not used with {fields[key].condition_text()}")
+    return out
+
+
+def _scorers(tables) -> list:
+    """The [[scorers]] tables (plane scorers), each validated as a section named scorers[i]."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise InputError("scorers: must be an array of tables [[scorers]]")
+    out = []
+    for i, table in enumerate(tables):
+        sc = _validate_section(f"scorers[{i}]", SCORERS, table)
+        if ("normal" in sc) != ("point" in sc):
+            raise InputError(f"scorers[{i}]: give z, or point and normal (a general plane)")
+        if "normal" in sc and not any(sc["normal"]):
+            raise InputError(f"scorers[{i}].normal: {list(sc['normal'])} is not allowed: must not be all 0")
+        out.append(sc)
     return out
 
 
@@ -388,34 +405,11 @@ def _check_cross(resolved: dict) -> None:
     if energies and max(energies) <= cutoff:
         raise InputError(f"source.energy: {max(energies)} MeV is not above the {src['particle']} cut-off "
                          f"{cutoff} MeV (physics.{'photon' if src['particle'] == 'photon' else 'electron'}_cutoff)")
-    if src["type"] == "volume":
-        box = src["box"]
-        for k, axis in enumerate("xyz"):
-            if not box[2 * k] < box[2 * k + 1]:
-                raise InputError(f"source.box: {axis}_min {box[2 * k]} must be < {axis}_max {box[2 * k + 1]} (cm)")
-    _check_emission_axis(src)
+    sources.check(src)
     sc = resolved["scoring"]
     if sc.get("estimator") == "tracklength" and src["particle"] != "photon":
         raise InputError("scoring.estimator: 'tracklength' scores photon kerma; it needs source.particle = 'photon'")
     check_mesh_size(sc, run)
-
-
-def _check_emission_axis(src: dict) -> None:
-    """A point source's polar-angle distribution: half_angle or angular, not both; ``direction``
-    only with one of them, non-zero, normalised here."""
-    if "angular" in src and "half_angle" in src:
-        raise InputError("source.angular: not allowed together with source.half_angle; give one of them "
-                         "(a cone of half angle a is the table [[0, 1], [a, 1]])")
-    if "direction" not in src:
-        return
-    if "angular" not in src and "half_angle" not in src:
-        raise InputError("source.direction: only used with source.half_angle or source.angular; without them "
-                         "the point source is isotropic")
-    norm = math.hypot(*src["direction"])
-    if norm == 0.0:
-        raise InputError(f"source.direction: {list(src['direction'])} is not allowed: must be a non-zero vector "
-                         "(it is normalised)")
-    src["direction"] = tuple(c / norm for c in src["direction"])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -556,13 +550,13 @@ def _dotted(*keys) -> str:
 
 
 def dumps_toml(data: dict) -> str:
-    """Write a two-level dict (sections of scalars, arrays and inline tables; "parts": an array
-    of such tables) as TOML."""
+    """Write a two-level dict (sections of scalars, arrays and inline tables; "parts", "scorers":
+    arrays of such tables) as TOML."""
     lines = []
     for section, table in data.items():
-        if section == "parts":
+        if section in ("parts", "scorers"):
             for part in table:
-                lines.append("[[parts]]")
+                lines.append(f"[[{section}]]")
                 lines += [f"{_key(k)} = {_toml_value(v)}" for k, v in part.items()]
                 lines.append("")
             continue

@@ -1,5 +1,5 @@
 """Scoring meshes for the kernels: the array bundle of a :class:`~mcdose.results.Grid`, and voxel masses
-computed from the geometry each voxel contains (DESIGN.md section 4).  Units: cm, g/cm3, g."""
+computed from the geometry each voxel contains (docs/architecture.md).  Units: cm, g/cm3, g."""
 from __future__ import annotations
 
 import warnings
@@ -7,7 +7,9 @@ import warnings
 import numpy as np
 
 from .errors import InputError
+from .geometry.model import VACUUM
 from .kernels.codes import CARTESIAN, CYLINDRICAL, SPHERICAL
+from .kernels.geometry import region_column_masses
 from .kernels.mesh import MeshArrays, voxel_masses_kernel
 from .results import GRID_AXES, Grid
 
@@ -75,3 +77,51 @@ def voxel_masses(grid: Grid, geometry) -> np.ndarray:
                       "the masses of the voxels they cross may be low", RuntimeWarning, stacklevel=2)
     masses = masses.reshape(grid.shape)
     return masses + _lattice_masses(grid, geo) if exact_lattice else masses
+
+
+REGION_RAYS = 32        # region masses: a jittered REGION_RAYS x REGION_RAYS grid of rays ...
+REGION_REPLICAS = 8     # ... in this many independent replicas
+REGION_SEED = 20260314  # fixed: the masses, and so the doses, are the same on every build
+
+
+def region_masses(geometry) -> tuple:
+    """(mass g, relative 1-sigma uncertainty) of each scoring region of ``geometry`` (a
+    ``mcdose.geometry.Geometry``; regions: :attr:`~mcdose.geometry.Geometry.regions`).
+
+    Density is integrated exactly along rays parallel to z (``trace_ray``) through the box of the
+    region's cells (the world box for the world); the ray positions are a jittered (stratified)
+    grid, Monte Carlo integration in x-y, repeated in independent replicas whose spread gives the
+    uncertainty (J. M. Hammersley, D. C. Handscomb, Monte Carlo Methods, 1964, sec. 5.3). A box along
+    the axes is exact; vacuum weighs 0 (a region of vacuum only, or a vacuum world, is not traced).
+    """
+    geo = geometry.compile()
+    names = geometry.regions
+    owner = np.array([c.part + 1 for c in geometry.cells])
+    matter = [c.material != VACUUM for c in geometry.cells] + [geometry.world_material != VACUUM]
+    rng = np.random.default_rng(REGION_SEED)
+    n, k = REGION_RAYS, REGION_REPLICAS
+    cap = 4 * len(geometry.cells) + 2 * geo.lat_z.size + 64
+    seg = (np.empty(cap), np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap))
+    mass, sigma = np.zeros(len(names)), np.zeros(len(names))
+    for r in range(len(names)):
+        world = r == len(names) - 1
+        boxes = [geometry.world] if world else [b for b, o in zip(geometry.boxes, owner) if o == r]
+        if not any(m for m, o in zip(matter, list(owner) + [len(names) - 1]) if o == r):
+            continue
+        box = np.array(boxes)
+        lo = np.maximum(box[:, :, 0].min(axis=0), geometry.world[:, 0])
+        hi = np.minimum(box[:, :, 1].max(axis=0), geometry.world[:, 1])
+        if np.any(hi <= lo):
+            continue
+        ij = np.stack(np.meshgrid(np.arange(n), np.arange(n), indexing="ij"), axis=-1).reshape(-1, 2)
+        rays = lo[:2] + (ij[None] + rng.random((k, n * n, 2))) / n * (hi[:2] - lo[:2])
+        out = np.zeros((k * n * n, len(names)))
+        bad = region_column_masses(geo, rays.reshape(-1, 2), lo[2], hi[2] - lo[2], *seg, out)
+        if bad:
+            warnings.warn(f"region masses: {bad} ray(s) in {names[r]!r} could not be traced; its mass may be low",
+                          RuntimeWarning, stacklevel=2)
+        per_replica = out[:, r].reshape(k, n * n).mean(axis=1) * np.prod(hi[:2] - lo[:2])
+        mass[r] = per_replica.mean()
+        if mass[r] > 0:
+            sigma[r] = per_replica.std(ddof=1) / np.sqrt(k) / mass[r]
+    return mass, sigma

@@ -1,7 +1,7 @@
 """Partials: the result of one finished batch, its file, and its verification on read.
 
 A :class:`Partial` holds what :func:`mcdose.runner.merge` needs (energy per mesh bin in MeV,
-the energy-balance counters) and what proves where it came from (batch index, histories, seed,
+the energy-balance counters, energy per scoring region) and what proves where it came from (batch index, histories, seed,
 the digest of the resolved configuration, the mcdose version, a SHA-256 checksum of all of it).
 A partial file is data from disk and is checked like any input: :func:`read_partial` refuses a
 file that is not a regular file, has attributes of the wrong type, a batch index or history
@@ -13,20 +13,23 @@ File layout (HDF5)::
     attributes  format = "mcdose-partial", batch, histories, seed (int64), config_sha256,
                 mcdose_version, checksum (str), counter_<name> (float64)
     /edep       float64 (n_bins,): MeV deposited per mesh bin in this batch
+    /regions    float64 (n_regions,): MeV scored per region (the phantom, each part, the world)
+    /phase_space  float64 (n_records, 12): plane-scorer records (PHASE_SPACE_COLUMNS less the batch),
+                attribute dropped (int64): records the buffer had no room for
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 from .errors import InputError
-from .results import describe_attr, plain_attr, read_attr
+from .results import PHASE_SPACE_COLUMNS, describe_attr, plain_attr, read_attr
 
 FORMAT = "mcdose-partial"
 COUNTERS = ("emitted", "deposited", "escaped", "lost", "lost_particles")
@@ -39,7 +42,10 @@ class Partial:
 
     edep: MeV per mesh bin (flat, float64); counters: emitted, deposited, escaped, lost (MeV) and
     lost_particles (count) of the batch; digest: SHA-256 of the resolved configuration
-    (:func:`mcdose.runner.run_digest`); version: the mcdose version that ran it.
+    (:func:`mcdose.runner.run_digest`); version: the mcdose version that ran it; regions: MeV per
+    scoring region (float64); phase_space: plane-scorer records (float64 rows of
+    :data:`~mcdose.results.PHASE_SPACE_COLUMNS` less the batch) and phase_space_dropped, the
+    records the buffer had no room for.
     """
 
     batch: int
@@ -49,6 +55,9 @@ class Partial:
     counters: dict
     digest: str
     version: str
+    regions: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    phase_space: np.ndarray = field(default_factory=lambda: np.zeros((0, len(PHASE_SPACE_COLUMNS) - 1)))
+    phase_space_dropped: int = 0
 
     def checksum(self) -> str:
         """SHA-256 over every field, in a fixed byte layout."""
@@ -56,6 +65,9 @@ class Partial:
         h.update(f"{FORMAT}|{self.batch}|{self.histories}|{self.seed}|{self.digest}|{self.version}".encode())
         h.update(np.ascontiguousarray(self.edep, dtype="<f8").tobytes())
         h.update(np.array([self.counters[k] for k in COUNTERS], dtype="<f8").tobytes())
+        h.update(np.ascontiguousarray(self.regions, dtype="<f8").tobytes())
+        h.update(np.ascontiguousarray(self.phase_space, dtype="<f8").tobytes())
+        h.update(f"|{self.phase_space_dropped}".encode())
         return h.hexdigest()
 
 
@@ -75,6 +87,9 @@ def write_partial(f: h5py.File, partial: Partial) -> None:
         f.attrs[f"counter_{k}"] = np.float64(partial.counters[k])
     f.attrs["checksum"] = partial.checksum()
     f.create_dataset("edep", data=np.asarray(partial.edep, dtype=np.float64))
+    f.create_dataset("regions", data=np.asarray(partial.regions, dtype=np.float64))
+    ps = f.create_dataset("phase_space", data=np.asarray(partial.phase_space, dtype=np.float64))
+    ps.attrs["dropped"] = np.int64(partial.phase_space_dropped)
 
 
 def read_partial(path: Path, expect) -> Partial:
@@ -117,13 +132,29 @@ def read_partial(path: Path, expect) -> Partial:
         if not isinstance(edep, h5py.Dataset) or edep.dtype != np.float64 or edep.shape != (expect.n_bins,):
             raise bad(f"dataset 'edep' must be float64 of shape ({expect.n_bins},)")
         edep = edep[()]
+        regions = f.get("regions", getlink=False) if "regions" in f else None
+        if not isinstance(regions, h5py.Dataset) or regions.dtype != np.float64 or regions.shape != (
+                expect.n_regions,):
+            raise bad(f"dataset 'regions' must be float64 of shape ({expect.n_regions},)")
+        regions = regions[()]
+        ps = f.get("phase_space", getlink=False) if "phase_space" in f else None
+        width = len(PHASE_SPACE_COLUMNS) - 1
+        if not isinstance(ps, h5py.Dataset) or ps.dtype != np.float64 or ps.ndim != 2 or ps.shape[1] != width:
+            raise bad(f"dataset 'phase_space' must be float64 of shape (n, {width})")
+        dropped = plain_attr(read_attr(ps.attrs, "dropped"))
+        if type(dropped) is not int or dropped < 0:
+            raise bad("dataset 'phase_space' needs an attribute 'dropped', an integer >= 0")
+        ps = ps[()]
     partial = Partial(ints["batch"], ints["histories"], ints["seed"], edep, counters,
-                      strings["config_sha256"], strings["mcdose_version"])
+                      strings["config_sha256"], strings["mcdose_version"], regions, ps, dropped)
     expect.verify(partial, bad)
     if partial.checksum() != strings["checksum"]:
         raise bad("checksum does not match its contents (the file was changed or damaged)")
-    if not np.all(np.isfinite(edep)) or np.any(edep < 0):
-        raise bad("dataset 'edep' holds NaN, infinite or negative energies")
+    for name, values in (("edep", edep), ("regions", regions)):
+        if not np.all(np.isfinite(values)) or np.any(values < 0):
+            raise bad(f"dataset {name!r} holds NaN, infinite or negative energies")
+    if not np.all(np.isfinite(ps)):
+        raise bad("dataset 'phase_space' holds NaN or infinite values")
     check_balance(partial, bad)
     return partial
 

@@ -75,9 +75,7 @@ def _plane_points(axes, cut_axis, cut, a, b) -> np.ndarray:
 def _part_edges(geometry, arrays, axes, cut_axis, cut, a, b) -> np.ndarray:
     """RGBA overlay (len(b), len(a), 4): black where neighbouring pixels belong to different parts
     (or to a part and the phantom or world)."""
-    names = [c.name for c in geometry.cells]
-    owner = np.array([next((k for k, p in enumerate(geometry.parts) if n == p or n.startswith(p + "/")), -1)
-                      for n in names] + [-1, -1])        # the world, and -1: beyond it
+    owner = np.array([c.part for c in geometry.cells] + [-1, -1])        # the world, and -1: beyond it
     part = owner[_cells(arrays, _plane_points(axes, cut_axis, cut, a, b))[0]].reshape(len(b), len(a))
     edge = np.zeros(part.shape, bool)
     edge[1:] |= part[1:] != part[:-1]

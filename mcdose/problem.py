@@ -21,7 +21,7 @@ from .kernels import codes
 from .kernels import tally as kt
 from .kernels.source import box_matter_fraction
 from .kernels.transport import run_batch
-from .mesh import mesh_arrays, voxel_masses
+from .mesh import mesh_arrays, region_masses, voxel_masses
 from .photon_data import build_photon_data
 from .results import Grid
 from .runner import BatchTally
@@ -39,7 +39,22 @@ def build_problem(spec) -> "TransportProblem":
     phantoms.check_source(geometry, spec.source)
     preflight(spec, geometry)
     return TransportProblem(geometry, Grid.from_scoring(spec.scoring), spec.material, spec.source,
-                            spec.physics, spec.scoring.estimator)
+                            spec.physics, spec.scoring.estimator, spec.scorers)
+
+
+def plane_arrays(scorers) -> np.ndarray:
+    """The kernels' plane scorers (:data:`~mcdose.kernels.tally.PLANE_COLUMNS` per row) of validated
+    [[scorers]] tables: z = c is the plane n = +z, d = c; else the unit normal and d = n . point (cm)."""
+    rows = np.zeros((len(scorers), kt.PLANE_COLUMNS))
+    for i, sc in enumerate(scorers):
+        if "z" in sc:
+            rows[i, 2], rows[i, 3] = 1.0, sc["z"]
+        else:
+            n = np.asarray(sc["normal"], dtype=float) / np.linalg.norm(sc["normal"])
+            rows[i, :3], rows[i, 3] = n, float(n @ np.asarray(sc["point"], dtype=float))
+        for kind, name in ((codes.PHOTON, "photon"), (codes.ELECTRON, "electron"), (codes.POSITRON, "positron")):
+            rows[i, 4 + kind] = float(name in sc["particles"])
+    return rows
 
 
 def _segment_capacity(mesh) -> int:
@@ -69,15 +84,21 @@ class TransportProblem:
 
     geometry: :class:`~mcdose.geometry.Geometry`; grid: scoring :class:`~mcdose.results.Grid`;
     material: name -> Material; source: a validated [source] section; physics: a validated
-    [physics] section (mapping); estimator: "analog" or "tracklength".
+    [physics] section (mapping); estimator: "analog" or "tracklength"; scorers: validated
+    [[scorers]] tables (plane scorers).
     """
 
-    def __init__(self, geometry, grid, material, source, physics, estimator: str):
+    def __init__(self, geometry, grid, material, source, physics, estimator: str, scorers=()):
         self.geo = geometry.compile()
         self.material_names = list(geometry.materials)
         self.grid = grid
         self.mesh = mesh_arrays(grid)
         self.masses = voxel_masses(grid, self.geo)
+        self.region_names = geometry.regions     # per-region tally: the phantom, each part, the world
+        self.region_masses, self.region_mass_uncertainty = region_masses(geometry)
+        self.scorer_names = tuple(sc.get("name", f"scorers[{i}]") for i, sc in enumerate(scorers))
+        self.planes = plane_arrays(scorers)
+        self.max_records = sum(int(sc["max_records"]) for sc in scorers)    # per batch
         materials = [material(name) for name in self.material_names]
         self.settings = settings_of(physics, estimator, source["particle"])
         self.pdata = build_photon_data(materials)
@@ -93,7 +114,7 @@ class TransportProblem:
         self.segments = _segment_capacity(self.mesh)
         rest = 2.0 * codes.MEC2 if source["particle"] == "positron" else 0.0     # a positron carries T + 2 mc2
         self.histories_per_call = histories_per_call(     # the most weighted energy one history can deposit
-            (float(np.max(self.source.spectrum_energy)) + rest) * self.source.weight)
+            (float(np.max(self.source.spectrum_energy)) + rest) * self.source.weight * self.source.primaries)
         # what the transport does with charged particles (recorded in the result file)
         self.electrons = ("condensed-history transport" if self.settings.electrons
                           else "deposited locally (kerma approximation)")
@@ -107,38 +128,52 @@ class TransportProblem:
 
         The kernel's int64 fixed-point accumulators (:data:`~mcdose.kernels.tally.QUANTUM` MeV) hold
         2**62 units per call at the most, so the batch runs in calls of at most
-        :attr:`histories_per_call` histories (each history deposits at most its source energy times its weight) whose
+        :attr:`histories_per_call` histories (each deposits at most its primaries' source energy times weight) whose
         tallies are summed exactly (:class:`ExactSum`): the result does not depend on the split.
         """
         n_threads = threads if threads > 0 else numba.config.NUMBA_NUM_THREADS
         rows = min(n_threads, numba.config.NUMBA_NUM_THREADS)
-        edep, counters = ExactSum(self.n_bins), ExactSum(codes.N_COUNTERS)
+        edep, counters = ExactSum(self.n_bins), ExactSum(codes.N_COUNTERS + len(self.region_names))
+        records, dropped = [], 0
         for first in range(0, n_histories, self.histories_per_call):
             n = min(self.histories_per_call, n_histories - first)
-            tally, count = self._transport(seed, batch, n, rows, first)
+            tally, count, (rec, drop) = self._transport(seed, batch, n, rows, first)
             edep.add(tally)
             counters.add(count)
+            records.append(rec)
+            dropped += drop
         q = kt.QUANTUM
         total = counters.value()
+        records = np.concatenate(records) if records else np.zeros((0, kt.RECORD_COLUMNS))
+        records = records[np.argsort(records[:, 10], kind="stable")]      # by history, in order within it
+        history = records[:, 10]
+        first_row = np.searchsorted(history, history)                     # each history's first record
+        sequence = np.arange(len(records)) - first_row
+        phase_space = np.column_stack([history, sequence, records[:, :10]])
         return BatchTally(edep.value() * q, {
             "emitted": total[codes.EMITTED] * q,
             "deposited": total[codes.DEPOSITED] * q,
             "escaped": total[codes.ESCAPED] * q,
             "lost": total[codes.LOST_ENERGY] * q,
             "lost_particles": total[codes.LOST_COUNT],
-        })
+        }, regions=total[codes.N_COUNTERS:] * q, phase_space=phase_space, phase_space_dropped=dropped)
 
     def _transport(self, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:
-        """One kernel call: (mesh tally, counters) summed over thread rows, int64 units, checked for overflow."""
+        """One kernel call: (mesh tally, counters and region energies) summed over thread rows, int64 units,
+        checked for overflow, and the plane scorers' (records in history order, dropped records)."""
         numba.set_num_threads(rows)
         rows = numba.get_num_threads()
         tally = np.zeros((rows, self.n_bins), dtype=np.int64)
-        counters = np.zeros((rows, codes.N_COUNTERS), dtype=np.int64)
+        counters = np.zeros((rows, codes.N_COUNTERS + len(self.region_names)), dtype=np.int64)
         n_chunks = max(1, min(n_histories, rows * CHUNKS_PER_THREAD))
+        capacity = -(-self.max_records // n_chunks)                      # records per chunk
+        records = np.zeros((n_chunks, capacity, kt.RECORD_COLUMNS))
+        rec_n = np.zeros((n_chunks, 3), dtype=np.int64)
         run_batch(self.geo, self.mesh, self.pdata, self.edata, self.source, seed, batch, first, n_histories, n_chunks,
-                  self.settings, self.lattice_materials, self.segments, tally, counters)
+                  self.settings, self.lattice_materials, self.segments, tally, counters, self.planes, records, rec_n)
         check_accumulators(tally, counters)
-        return tally.sum(axis=0), counters.sum(axis=0)
+        kept = np.concatenate([records[c, :rec_n[c, 0]] for c in range(n_chunks)])
+        return tally.sum(axis=0), counters.sum(axis=0), (kept, int(rec_n[:, 1].sum()))
 
 
 def histories_per_call(max_history_energy: float) -> int:

@@ -1,4 +1,4 @@
-"""Run results and their HDF5 file (DESIGN.md section 6).
+"""Run results and their HDF5 file (docs/architecture.md).
 
 File layout (schema version 1; readers need nothing from mcdose)::
 
@@ -8,10 +8,15 @@ File layout (schema version 1; readers need nothing from mcdose)::
     /grid               group, attribute kind = "cartesian" | "cylindrical" | "spherical"
         x_edges, y_edges, z_edges | r_edges, z_edges | r_edges   (cm); center (spherical, cm)
     /materials          array of material names (UTF-8)
+    /regions            group (absent in older files): the per-region tally, one entry per region
+        name (UTF-8: "phantom", each part, "world"), energy_MeV_per_particle, dose_Gy_per_particle,
+        uncertainty (relative 1-sigma), mass_g, mass_uncertainty (relative 1-sigma)
     root attributes     format = "mcdose-result", schema_version, mcdose_version, config (TOML text),
                         seed, histories, batches, batches_requested, elapsed_seconds, lost_particles,
                         uncertainty_method, electron_transport, stopped_by (interrupted runs),
-                        energy_*_MeV_per_particle, physics_* settings (types and ranges: ROOT_ATTRS)
+                        energy_*_MeV_per_particle, physics_* settings, phase_space_records and
+                        phase_space_dropped (runs with plane scorers; the records stay in memory,
+                        Result.phase_space) (types and ranges: ROOT_ATTRS)
 
 Files are written atomically (:func:`mcdose.outputs.atomic_write`), so a crash
 never leaves a half-written file that looks complete.
@@ -148,6 +153,61 @@ def _interpolate_depth(dose, sigma, z_centres, depth):
             np.hypot((1 - w) * sigma[..., j], w * sigma[..., j + 1]))
 
 
+#: /regions datasets: Regions attribute -> dataset name
+REGION_DATASETS = {"energy": "energy_MeV_per_particle", "dose": "dose_Gy_per_particle", "uncertainty": "uncertainty",
+                   "mass": "mass_g", "mass_uncertainty": "mass_uncertainty"}
+
+
+@dataclass
+class Regions:
+    """The per-region tally: region names (the phantom, each part, the world), energy scored in each (MeV
+    per source particle, with the mesh's estimator), dose (Gy per source particle, energy / mass; 0 where
+    there is no mass, e.g. a vacuum part), uncertainty of both (relative 1-sigma, batch method), mass (g)
+    and its relative 1-sigma uncertainty (Monte Carlo integration, :func:`mcdose.mesh.region_masses`)."""
+
+    name: tuple
+    energy: np.ndarray
+    dose: np.ndarray
+    uncertainty: np.ndarray
+    mass: np.ndarray
+    mass_uncertainty: np.ndarray
+
+    def __post_init__(self):
+        self.name = tuple(self.name)
+        if not all(isinstance(n, str) and n.isprintable() for n in self.name):
+            raise InputError("result regions name: must be printable one-line names")
+        for key in REGION_DATASETS:
+            arr = np.asarray(getattr(self, key), dtype=np.float64)
+            if arr.shape != (len(self.name),):
+                raise InputError(f"result regions {key}: shape {arr.shape} does not match the {len(self.name)} names")
+            if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+                raise InputError(f"result regions {key}: contains NaN, infinite or negative values")
+            setattr(self, key, arr)
+
+
+#: Columns of the plane scorers' records: batch, history (in the batch), sequence (crossing number in the
+#: history), scorer (index into PhaseSpace.name), position (cm), direction, kinetic energy (MeV), weight,
+#: kind (0 photon, 1 electron, 2 positron: mcdose.kernels.codes)
+PHASE_SPACE_COLUMNS = ("batch", "history", "sequence", "scorer", "x", "y", "z", "u", "v", "w", "energy", "weight",
+                       "kind")
+
+
+@dataclass
+class PhaseSpace:
+    """The plane scorers' records of a run: scorer names, records (float64 rows of
+    :data:`PHASE_SPACE_COLUMNS`, sorted by batch, history and sequence: the same bits for any thread count
+    while none is dropped) and the number dropped for want of buffer (scorers.max_records). Kept in memory;
+    the result file holds only the counts (attributes phase_space_records, phase_space_dropped)."""
+
+    name: tuple
+    records: np.ndarray
+    dropped: int = 0
+
+    def column(self, key: str) -> np.ndarray:
+        """One column of the records by name (:data:`PHASE_SPACE_COLUMNS`)."""
+        return self.records[:, PHASE_SPACE_COLUMNS.index(key)]
+
+
 @dataclass
 class Result:
     """Dose on a scoring mesh, per source particle.
@@ -155,7 +215,9 @@ class Result:
     dose: Gy per source particle; uncertainty: relative 1-sigma (same shape);
     energy_deposited: MeV per source particle; grid: :class:`Grid`;
     metadata: provenance (mcdose_version, config, seed, histories, batches,
-    elapsed_seconds, lost_particles, physics settings).
+    elapsed_seconds, lost_particles, physics settings); regions: the per-region
+    tally (:class:`Regions`; None in files written before it existed); phase_space: the
+    plane scorers' records (:class:`PhaseSpace`; in memory only, None after :func:`load`).
     """
 
     dose: np.ndarray
@@ -164,6 +226,8 @@ class Result:
     grid: Grid
     materials: tuple = ()
     metadata: dict = field(default_factory=dict)
+    regions: Regions | None = None
+    phase_space: PhaseSpace | None = None
 
     def __post_init__(self):
         shape = self.grid.shape
@@ -197,6 +261,11 @@ class Result:
         if self.grid.kind == "spherical":
             g.create_dataset("center", data=np.asarray(self.grid.center))
         f.create_dataset("materials", data=np.array(self.materials, dtype=h5py.string_dtype()))
+        if self.regions is not None:
+            g = f.create_group("regions")
+            g.create_dataset("name", data=np.array(self.regions.name, dtype=h5py.string_dtype()))
+            for key, name in REGION_DATASETS.items():
+                g.create_dataset(name, data=getattr(self.regions, key))
 
     def pdd(self, radius: float = 1.0) -> "DepthDose":
         """Central-axis depth dose: the volume-weighted mean over the bins within ``radius`` cm of the
@@ -303,8 +372,17 @@ def load(path) -> Result:
         names = tuple(str(s) for s in _dataset(path, f, "materials", text=True))
         if not all(s.isprintable() for s in names):
             raise ResultFileError(f"{path}: /materials must be printable one-line names")
+        regions = None
+        if "regions" in f:
+            g = _member(path, f, "regions", h5py.Group)
+            region_names = tuple(str(s) for s in _dataset(path, g, "name", text=True))
+            values = {key: _dataset(path, g, name, shape=(len(region_names),)) for key, name in REGION_DATASETS.items()}
+            try:
+                regions = Regions(region_names, **values)
+            except InputError as exc:
+                raise ResultFileError(f"{path}: {exc}") from None
     try:
-        return Result(grid=grid, materials=names, metadata=metadata, **arrays)
+        return Result(grid=grid, materials=names, metadata=metadata, regions=regions, **arrays)
     except InputError as exc:
         raise ResultFileError(f"{path}: {exc}") from None
 
@@ -327,6 +405,8 @@ ROOT_ATTRS = {
     "uncertainty_method": ("str", None, None),
     "electron_transport": ("str", None, None),
     "stopped_by": ("str", None, None),
+    "phase_space_records": ("int", 0, None),
+    "phase_space_dropped": ("int", 0, None),
 }
 _KINDS = {  # kind: (what is allowed, test of the plain value)
     "text": ("a UTF-8 string", lambda v: isinstance(v, str)),

@@ -33,20 +33,26 @@ from . import __version__
 from .checkpoint import Checkpoint
 from .errors import InputError
 from .partials import COUNTERS, Partial
-from .results import Result
+from .results import PHASE_SPACE_COLUMNS, PhaseSpace, Regions, Result
 
 MEV_PER_GRAM_TO_GY = 1.602176634e-10   # 1 MeV/g = 1.602176634e-13 J / 1e-3 kg
 
 
 @dataclass
 class BatchTally:
-    """What a problem's ``transport_batch`` returns: energy per mesh bin (MeV, flat) and the
+    """What a problem's ``transport_batch`` returns: energy per mesh bin (MeV, flat), the
     energy-balance counters: emitted (MeV), deposited anywhere in the geometry (MeV), escaped from
-    the world (MeV), lost (MeV) and lost_particles (count) of particles the navigation gave up on.
+    the world (MeV), lost (MeV) and lost_particles (count) of particles the navigation gave up on,
+    the energy scored in each region of ``problem.region_names`` (MeV), and the plane scorers'
+    records (float64 rows of :data:`~mcdose.results.PHASE_SPACE_COLUMNS` less the batch, by history
+    then sequence) with the count of those dropped for want of buffer.
     """
 
     edep: np.ndarray
     counters: dict = field(default_factory=dict)
+    regions: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    phase_space: np.ndarray = field(default_factory=lambda: np.zeros((0, len(PHASE_SPACE_COLUMNS) - 1)))
+    phase_space_dropped: int = 0
 
 
 def batch_sizes(histories: int, batches: int) -> list:
@@ -71,12 +77,13 @@ class RunPlan:
     sizes: tuple
     digest: str
     n_bins: int
+    n_regions: int = 0
     version: str = __version__
 
     @classmethod
     def of(cls, spec, problem) -> "RunPlan":
         return cls(int(spec.run.seed), tuple(batch_sizes(spec.run.histories, spec.run.batches)), run_digest(spec),
-                   int(np.prod(problem.grid.shape)))
+                   int(np.prod(problem.grid.shape)), len(getattr(problem, "region_names", ())))
 
     @property
     def batches(self) -> int:
@@ -97,6 +104,10 @@ class RunPlan:
                       f"{self.sizes[partial.batch]}")
         if np.shape(partial.edep) != (self.n_bins,):
             raise bad(f"its mesh has {np.size(partial.edep)} bins, this run's {self.n_bins}")
+        if np.shape(partial.regions) != (self.n_regions,):
+            raise bad(f"it has {np.size(partial.regions)} scoring regions, this run's {self.n_regions}")
+        if np.ndim(partial.phase_space) != 2 or np.shape(partial.phase_space)[1] != len(PHASE_SPACE_COLUMNS) - 1:
+            raise bad(f"its phase-space records must be a table of {len(PHASE_SPACE_COLUMNS) - 1} columns")
 
 
 def run_batch(problem, plan: RunPlan, batch: int, threads: int = 0) -> Partial:
@@ -104,7 +115,8 @@ def run_batch(problem, plan: RunPlan, batch: int, threads: int = 0) -> Partial:
     tally = problem.transport_batch(plan.seed, batch, plan.sizes[batch], threads)
     counters = {k: float(tally.counters.get(k, 0.0)) for k in COUNTERS}
     return Partial(batch, plan.sizes[batch], plan.seed, np.asarray(tally.edep, dtype=np.float64), counters,
-                   plan.digest, plan.version)
+                   plan.digest, plan.version, np.asarray(tally.regions, dtype=np.float64),
+                   np.asarray(tally.phase_space, dtype=np.float64), int(tally.phase_space_dropped))
 
 
 class Merger:
@@ -121,6 +133,9 @@ class Merger:
         self.plan = RunPlan.of(spec, problem)
         self.sum_x = np.zeros(self.plan.n_bins)
         self.sum_nx2 = np.zeros(self.plan.n_bins)
+        self.sum_r = np.zeros(self.plan.n_regions)      # the same sums for the per-region energies
+        self.sum_nr2 = np.zeros(self.plan.n_regions)
+        self.records, self.dropped = [], 0            # plane-scorer records, batch column first
         self.counters = dict.fromkeys(COUNTERS, 0.0)
         self.histories = 0
         self.merged = 0
@@ -139,9 +154,13 @@ class Merger:
             self.next += 1
 
     def _sum(self, p: Partial) -> None:
-        x = p.edep / p.histories
+        x, r = p.edep / p.histories, p.regions / p.histories
         self.sum_x += p.edep
         self.sum_nx2 += p.histories * x * x
+        self.sum_r += p.regions
+        self.sum_nr2 += p.histories * r * r
+        self.records.append(np.column_stack([np.full(len(p.phase_space), float(p.batch)), p.phase_space]))
+        self.dropped += p.phase_space_dropped
         self.histories += p.histories
         self.merged += 1
         for k in COUNTERS:
@@ -152,8 +171,14 @@ class Merger:
             self._sum(self.waiting.pop(b))
         if not self.merged:
             raise InputError("no batch finished; nothing to write")
-        return _result(self.problem, self.spec, self.merged, self.histories, self.sum_x, self.sum_nx2,
-                       self.counters, elapsed, stopped_by)
+        result = _result(self.problem, self.spec, self.merged, self.histories, (self.sum_x, self.sum_nx2),
+                         (self.sum_r, self.sum_nr2), self.counters, elapsed, stopped_by)
+        names = tuple(getattr(self.problem, "scorer_names", ()))
+        if names:
+            result.phase_space = PhaseSpace(names, np.concatenate(self.records), self.dropped)
+            result.metadata.update(phase_space_records=len(result.phase_space.records),
+                                   phase_space_dropped=self.dropped)
+        return result
 
 
 def merge(problem, spec, partials, elapsed: float = 0.0, stopped_by: str = "") -> Result:
@@ -303,19 +328,32 @@ def _prepare(problem, bar: Progress) -> None:
     bar.note(f"ready in {time.perf_counter() - t0:.1f} s\n")
 
 
-def _result(problem, spec, batches: int, histories: int, sum_x, sum_nx2, counters: dict, elapsed: float,
-            stopped_by: str) -> Result:
-    shape = problem.grid.shape
-    mean = sum_x / histories                                   # MeV per source particle
+def _batch_estimate(sums: tuple, masses, batches: int, histories: int) -> tuple:
+    """(energy MeV, dose Gy, relative 1-sigma uncertainty) per source particle from the batch sums
+    (sum_b E_b, sum_b n_b x_b^2) and masses (g; dose 0 where there is none): see the module docstring."""
+    sum_x, sum_nx2 = sums
+    mean = sum_x / histories
     if batches >= 2:
         var_mean = np.maximum(sum_nx2 - histories * mean ** 2, 0.0) / ((batches - 1) * histories)
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.where(mean > 0, np.sqrt(var_mean) / mean, 0.0)
     else:
         rel = np.where(mean > 0, 1.0, 0.0)  # one batch: uncertainty unknown, reported as 100 %
-    masses = problem.masses.reshape(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         dose = np.where(masses > 0, mean / masses, 0.0) * MEV_PER_GRAM_TO_GY
+    return mean, dose, rel
+
+
+def _result(problem, spec, batches: int, histories: int, mesh_sums: tuple, region_sums: tuple, counters: dict,
+            elapsed: float, stopped_by: str) -> Result:
+    shape = problem.grid.shape
+    mean, dose, rel = _batch_estimate(mesh_sums, problem.masses.reshape(-1), batches, histories)
+    regions = None
+    if len(region_sums[0]):
+        masses = np.asarray(problem.region_masses, dtype=np.float64)
+        energy, region_dose, region_rel = _batch_estimate(region_sums, masses, batches, histories)
+        regions = Regions(tuple(problem.region_names), energy, region_dose, region_rel, masses,
+                          np.asarray(problem.region_mass_uncertainty, dtype=np.float64))
     per_particle = {k: v / histories for k, v in counters.items() if k != "lost_particles"}
     metadata = {
         "mcdose_version": __version__,
@@ -334,4 +372,4 @@ def _result(problem, spec, batches: int, histories: int, sum_x, sum_nx2, counter
     if stopped_by:
         metadata["stopped_by"] = stopped_by
     return Result(dose.reshape(shape), rel.reshape(shape), mean.reshape(shape), problem.grid,
-                  tuple(problem.material_names), metadata)
+                  tuple(problem.material_names), metadata, regions)

@@ -35,7 +35,8 @@ class ByValue:
 class Field:
     """One configuration key.
 
-    kind: "int" | "float" | "str" | "bool" | "vec" | "edges" | "spectrum" | "angular" | "layers" | "planes".
+    kind: "int" | "float" | "str" | "bool" | "vec" | "edges" | "spectrum" | "angular" | "layers" | "planes" |
+    "names" (a non-empty array of distinct strings from ``choices``).
     default: a value, or a :class:`ByValue`. when: conditions ((key, allowed values), ...)
     on keys of the same section under which the key applies; required: it must then
     be given, unless it has a default there.
@@ -79,7 +80,9 @@ class Field:
 
     def describe(self) -> str:
         """What is allowed, in words (used in error messages and the reference)."""
-        if self.choices:
+        if self.kind == "names":
+            what = "an array of distinct names from " + ", ".join(repr(c) for c in self.choices)
+        elif self.choices:
             what = "one of " + ", ".join(repr(c) for c in self.choices)
         elif self.kind in ("int", "float"):
             what = self.range_text() or ("an integer" if self.kind == "int" else "a number")
@@ -158,6 +161,11 @@ class Field:
             return _layers(path, value)
         if kind == "planes":
             return _planes(self, path, value)
+        if kind == "names":
+            if (not isinstance(value, (list, tuple)) or not value or len(set(map(str, value))) != len(value)
+                    or not all(isinstance(v, str) and v in self.choices for v in value)):
+                raise self._bad(path, value)
+            return tuple(value)
         raise AssertionError(kind)
 
 
@@ -273,9 +281,9 @@ class SectionSchema:
     aliases: dict = field(default_factory=dict)  # alternative key -> key
 
 
-BEAM = (("type", ("beam",)),)
-POINT = (("type", ("point",)),)
 E_RANGE = dict(unit="MeV", gt=0, le=MAX_ENERGY_MEV)
+
+from .sources.registry import section as source_section  # noqa: E402  (after Field: the families use it)
 
 SECTIONS = {
     "run": SectionSchema("histories, batches, seed, threads", {
@@ -284,31 +292,7 @@ SECTIONS = {
         "seed": Field("int", 1, doc="master random seed", ge=0, le=2**63 - 1),
         "threads": Field("int", 0, doc="worker threads, 0 = all cores", ge=0, le=4096),
     }, required=False),
-    "source": SectionSchema("what is emitted, where", {
-        "type": Field("str", "beam", choices=("beam", "point", "volume")),
-        "particle": Field("str", choices=("electron", "photon", "positron"), required=True),
-        "energy": Field("float", doc="monoenergetic kinetic energy", **E_RANGE),
-        "spectrum": Field("spectrum", doc="[energy_MeV, weight] pairs"),
-        "spectrum_file": Field("str", doc="text file of energy_MeV, weight rows (two columns; relative to the config file)"),
-        "shape": Field("str", "circle", choices=("circle", "rectangle"), when=BEAM),
-        "radius": Field("float", unit="cm", gt=0, le=100, when=BEAM + (("shape", ("circle",)),), required=True),
-        "size": Field("vec", unit="cm", gt=0, le=200, length=2, when=BEAM + (("shape", ("rectangle",)),), required=True),
-        "z": Field("float", 0.0, unit="cm", doc="the beam starts in this plane, travelling towards +z", when=BEAM),
-        "focus_distance": Field("float", unit="cm", gt=0, le=10_000, doc="divergent from a point this far upstream; absent = parallel", when=BEAM),
-        "position": Field("vec", unit="cm", length=3, doc="point source position", when=POINT, required=True),
-        "direction": Field("vec", length=3, doc="axis of half_angle or angular (normalised; absent: +z)", when=POINT),
-        "half_angle": Field("float", unit="degrees", gt=0, le=180, doc="emission uniform per solid angle within this "
-                            "cone about direction; dose per particle emitted into the cone; absent: 180 (isotropic)",
-                            when=POINT),
-        "angular": Field("angular", doc="[polar_angle_deg, intensity] pairs: intensity per unit solid angle about "
-                         "direction, linear in angle between the points, zero outside; not with half_angle",
-                         when=POINT),
-        "box": Field("vec", unit="cm", length=6, doc="[x_min, x_max, y_min, y_max, z_min, z_max]: isotropic emission, "
-                     "uniform per unit mass of the matter inside (Fano test, distributed sources)",
-                     when=(("type", ("volume",)),), required=True),
-        "weight": Field("float", 1.0, gt=0, le=1e6, doc="statistical weight of every primary: the dose scales with "
-                        "it (at most 1e6: one history must fit the fixed-point tallies)"),
-    }, one_of=(("energy", "spectrum", "spectrum_file"),)),
+    "source": source_section(),
     "phantom": SectionSchema("the irradiated object (a phantom-library name: python -m mcdose.phantoms)", {
         "type": Field("str", "box", choices=("box", "water_box", "cylinder", "slabs", "breast_shield", "spherical_cavity",
                                               "voxels")),
@@ -400,3 +384,15 @@ PARTS = SectionSchema("[[parts]]: solids placed over the phantom, each replacing
                   when=(("shape", ("box",) + AXIAL),)),
     "clip": Field("planes", unit="cm", doc="keeps the points x with (x - point) . normal <= 0"),
 }, required=False)
+
+SCORERS = SectionSchema("[[scorers]]: plane scorers recording the particles that cross a plane", {
+    "type": Field("str", "plane", choices=("plane",)),
+    "name": Field("str", doc="for the result; default scorers[i]"),
+    "z": Field("float", unit="cm", doc="the plane z = this (normal +z)"),
+    "point": Field("vec", unit="cm", length=3, doc="a point of a general plane (with normal; instead of z)"),
+    "normal": Field("vec", length=3, doc="normal of a general plane (with point)"),
+    "particles": Field("names", ("photon", "electron", "positron"), choices=("photon", "electron", "positron"),
+                       doc="the kinds recorded"),
+    "max_records": Field("int", 100_000, ge=1, le=10_000_000, doc="records kept per batch (13 numbers each); "
+                         "more are dropped and counted"),
+}, required=False, one_of=(("z", "point"),))

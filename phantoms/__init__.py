@@ -19,6 +19,7 @@ from typing import Callable
 from mcdose.errors import InputError
 from mcdose.geometry import Geometry
 from mcdose.geometry.scene import add_parts, parts_from_tables
+from mcdose.sources import check_world
 
 from . import breast_shield, cylinder, slabs, spherical_cavity, voxels, water_box
 from ._common import FIELDS, Context, param
@@ -74,26 +75,8 @@ def build(phantom, *, material=None, source=None, base_dir=None, parts=()) -> Ge
 
 
 def check_source(geometry: Geometry, source) -> None:
-    """InputError if a point source, or the start area of a beam, lies outside the world."""
-    if source.get("type") == "point":
-        geometry.check_source_point(*source["position"], what="source.position")
-        return
-    if source.get("type") == "volume":
-        b = source["box"]
-        for x in b[0:2]:
-            for y in b[2:4]:
-                for z in b[4:6]:
-                    geometry.check_source_point(x, y, z, what="source.box corner")
-        return
-    z = source.get("z", 0.0)
-    if source.get("shape", "circle") == "circle":
-        r = source["radius"]
-        corners = [(r, 0), (-r, 0), (0, r), (0, -r)]
-    else:
-        hx, hy = source["size"][0] / 2, source["size"][1] / 2
-        corners = [(hx, hy), (-hx, hy), (hx, -hy), (-hx, -hy)]
-    for x, y in corners:
-        geometry.check_source_point(x, y, z, what="source (beam start area at source.z)")
+    """InputError if the source emits from outside the world (its family's ``check_world``)."""
+    check_world(source, geometry)
 
 
 def from_spec(spec) -> Geometry:

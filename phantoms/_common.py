@@ -1,4 +1,4 @@
-"""Helpers shared by the phantom builders: parameters with schema defaults, media, the world."""
+"""Helpers shared by the phantom builders: parameters with schema defaults, media, parts, the world."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +9,7 @@ import numpy as np
 
 from mcdose.errors import InputError
 from mcdose.geometry import VACUUM, Cell, Geometry
+from mcdose.geometry.scene import Part, add_parts
 from mcdose.materials import get as library_material
 from mcdose.schema import SECTIONS
 
@@ -34,6 +35,17 @@ def param(p, key):
 def filled(name: str, material: str, ctx: Context, region, cell_name: str | None = None) -> Cell:
     """A cell of a library or user material at its nominal density."""
     return Cell(cell_name or name, tuple(region), material, ctx.material(material).density)
+
+
+def part(name: str, material: str, ctx: Context, region) -> Part:
+    """A placed part (mcdose.geometry.scene) of a library or user material at its nominal density, or vacuum."""
+    return Part(name, tuple(region), material, None if material == VACUUM else ctx.material(material).density)
+
+
+def with_parts(base: Geometry, p, parts) -> Geometry:
+    """``base`` with ``parts`` painted over it in order, as [[parts]] are (the world grown to hold each
+    part with phantom.world_margin around it)."""
+    return add_parts(base, parts, float(param(p, "world_margin")))
 
 
 def lateral_box(size) -> tuple:

@@ -6,11 +6,15 @@ Parameters: size = [x, y, z] cm; tissue_material (breast), tissue_thickness (cm)
 shield_layers = [{ material, thickness (cm) }, ...] from the tissue side down
 (default PMMA 0.7 cm + copper 0.25 cm); shield_diameter (cm); backing_material
 (water) around and below the disk. The disk is coaxial with the beam.
-"""
-from mcdose.geometry import box, cylinder, xplane, yplane, zplane
 
-from ._common import fail, filled, geometry, lateral_box, param
-from .slabs import stack
+Built as a scene (mcdose.geometry.scene), the way [[parts]] compose: a box of the
+backing material, then the tissue layer (a box part, z from 0 to tissue_thickness)
+and the disk's layers (cylinder parts, one per layer) painted over it in order.
+"""
+from mcdose.geometry import box
+from mcdose.geometry.scene import solid
+
+from ._common import fail, filled, geometry, lateral_box, param, part, with_parts
 
 NAME = "breast_shield"
 
@@ -27,12 +31,13 @@ def build(p, ctx):
     if t + disk >= size[2]:
         raise fail("size", list(size), f"z must exceed tissue_thickness + the disk ({t + disk:g} cm)")
     tissue, backing = param(p, "tissue_material"), param(p, "backing_material")
-    rim = cylinder(diameter / 2)
-    lateral = (+xplane(x0), -xplane(x1), +yplane(y0), -yplane(y1))
-    cells = [filled(NAME, tissue, ctx, box(x0, x1, y0, y1, 0.0, t), cell_name=f"tissue: {tissue}")]
-    shield, z_disk = stack(layers, ctx, t, (-rim,), prefix="shield")
-    cells += shield
-    cells.append(filled(NAME, backing, ctx, (*lateral, +zplane(t), -zplane(z_disk), +rim),
-                        cell_name=f"around the disk: {backing}"))
-    cells.append(filled(NAME, backing, ctx, box(x0, x1, y0, y1, z_disk, size[2]), cell_name=f"below the disk: {backing}"))
-    return geometry(NAME, p, ctx, cells, [[x0, x1], [y0, y1], [0.0, size[2]]], center=(0.0, 0.0, (t + z_disk) / 2))
+    parts = [part(f"tissue: {tissue}", tissue, ctx, solid("box", (0.0, 0.0, t / 2), size=(size[0], size[1], t)))]
+    z = t
+    for i, layer in enumerate(layers):
+        parts.append(part(f"shield {i}: {layer['material']}", layer["material"], ctx,
+                          solid("cylinder", radius=diameter / 2, z=(z, z + layer["thickness"]))))
+        z = z + layer["thickness"]
+    base = geometry(NAME, p, ctx, [filled(NAME, backing, ctx, box(x0, x1, y0, y1, 0.0, size[2]),
+                                          cell_name=f"backing: {backing}")],
+                    [[x0, x1], [y0, y1], [0.0, size[2]]], center=(0.0, 0.0, (t + z) / 2))
+    return with_parts(base, p, parts)

@@ -7,12 +7,18 @@ applicator_diameter (outer, cm); wall (cm); applicator_material
 (polyetherimide); cavity_material (air, inside the shell); applicator_center
 (cm; absent: the point source's position, else the centre of the box). The
 medium fits the applicator's outer surface (no air gap).
+
+Built as a scene (mcdose.geometry.scene), the way [[parts]] compose: a box of the
+medium, then the applicator painted over it: a sphere of the cavity material
+(radius applicator_diameter / 2 - wall) and a shell of the applicator material
+around it.
 """
 import numpy as np
 
-from mcdose.geometry import box, sphere
+from mcdose.geometry import box
+from mcdose.geometry.scene import solid
 
-from ._common import fail, filled, geometry, lateral_box, param
+from ._common import fail, filled, geometry, lateral_box, param, part, with_parts
 
 NAME = "spherical_cavity"
 
@@ -38,9 +44,9 @@ def build(p, ctx):
     if np.any(c - r_out <= env[:, 0]) or np.any(c + r_out >= env[:, 1]):
         raise fail("applicator_diameter", 2 * r_out,
                    f"the applicator (centre {c.tolist()} cm) must lie inside the phantom box {env.tolist()} cm")
-    outer, inner = sphere(c, r_out), sphere(c, r_out - wall)
     medium, shell, cavity = param(p, "medium"), param(p, "applicator_material"), param(p, "cavity_material")
-    cells = [filled(NAME, cavity, ctx, (-inner,), cell_name=f"inside the applicator: {cavity}"),
-             filled(NAME, shell, ctx, (+inner, -outer), cell_name=f"applicator wall: {shell}"),
-             filled(NAME, medium, ctx, (*box(x0, x1, y0, y1, 0.0, size[2]), +outer), cell_name=f"medium: {medium}")]
-    return geometry(NAME, p, ctx, cells, env, center=c)
+    base = geometry(NAME, p, ctx, [filled(NAME, medium, ctx, box(x0, x1, y0, y1, 0.0, size[2]),
+                                          cell_name=f"medium: {medium}")], env, center=c)
+    return with_parts(base, p, [
+        part(f"inside the applicator: {cavity}", cavity, ctx, solid("sphere", c, radius=r_out - wall)),
+        part(f"applicator wall: {shell}", shell, ctx, solid("shell", c, inner_radius=r_out - wall, outer_radius=r_out))])

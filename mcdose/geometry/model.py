@@ -69,13 +69,15 @@ class Lattice:
 @dataclass(frozen=True, eq=False)
 class Cell:
     """A region: the intersection of ``region`` half-spaces, filled with ``material`` at
-    ``density`` (g/cm3; none for "vacuum"), or by a voxel ``lattice`` (then the region must be its box)."""
+    ``density`` (g/cm3; none for "vacuum"), or by a voxel ``lattice`` (then the region must be its box);
+    ``part``: index of the scene part it belongs to (-1: the phantom), its scoring region."""
 
     name: str
     region: tuple
     material: str | None = None
     density: float | None = None
     lattice: Lattice | None = None
+    part: int = -1
 
 
 class Geometry:
@@ -153,6 +155,12 @@ class Geometry:
 
     # --- kernels' view ----------------------------------------------------------------------------
     @property
+    def regions(self) -> tuple:
+        """Names of the scoring regions, in the order of ``GeometryArrays.cell_region``: the phantom, each
+        part, the world (outside every cell)."""
+        return ("phantom", *self.parts, "world")
+
+    @property
     def lattice_cell(self) -> int:
         return next((i for i, c in enumerate(self.cells) if c.lattice is not None), -1)
 
@@ -203,7 +211,7 @@ def _compile(geo: Geometry) -> kg.GeometryArrays:
         np.array([kg.SURFACE_CODES[s.kind] for s in surfs], dtype=np.int32), par,
         np.array(start, dtype=np.int32), np.array(ids, dtype=np.int32), np.array(senses, dtype=np.int32),
         mat, rho, *lat_arrays, np.array([lat_cell], dtype=np.int32), geo.world.ravel().copy(),
-        *cell_grid(geo.boxes))
+        *cell_grid(geo.boxes), np.array([c.part + 1 for c in geo.cells] + [len(geo.parts) + 1], dtype=np.int32))
 
 
 GRID_VOXELS_PER_CELL = 8     # point-location grid: about this many voxels per cell ...

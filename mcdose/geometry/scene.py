@@ -141,8 +141,9 @@ def _paint(cell: Cell, box, part: Part) -> list:
         if _empty(box):
             return [cell]
     if len(pieces) == 1:
-        return [Cell(cell.name, tuple(pieces[0]), cell.material, cell.density)]
-    return [Cell(f"{cell.name}/{j}", tuple(r), cell.material, cell.density) for j, r in enumerate(pieces, 1)]
+        return [Cell(cell.name, tuple(pieces[0]), cell.material, cell.density, part=cell.part)]
+    return [Cell(f"{cell.name}/{j}", tuple(r), cell.material, cell.density, part=cell.part)
+            for j, r in enumerate(pieces, 1)]
 
 
 def add_parts(geometry: Geometry, parts, margin: float = 0.0) -> Geometry:
@@ -150,7 +151,7 @@ def add_parts(geometry: Geometry, parts, margin: float = 0.0) -> Geometry:
     each part's bounding box grown by ``margin`` (cm). A part may not meet a voxel lattice."""
     cells, boxes = list(geometry.cells), list(geometry.boxes)
     world = geometry.world.copy()
-    for part in parts:
+    for k, part in enumerate(parts, len(geometry.parts)):
         pbox = cell_box(part.region)
         if not np.all(np.isfinite(pbox)) or _empty(pbox):
             raise InputError(f"{part.name}: the solid is {'empty' if _empty(pbox) else 'unbounded'} ({_span(pbox)})")
@@ -169,7 +170,7 @@ def add_parts(geometry: Geometry, parts, margin: float = 0.0) -> Geometry:
             pieces = _paint(cell, box, part)
             painted += pieces
             painted_boxes += [box if p is cell else cell_box(p.region) for p in pieces]
-        cells = painted + [Cell(part.name, part.region, part.material, part.density)]
+        cells = painted + [Cell(part.name, part.region, part.material, part.density, part=k)]
         boxes = painted_boxes + [pbox]
         world = np.stack([np.minimum(world[:, 0], pbox[:, 0] - margin), np.maximum(world[:, 1], pbox[:, 1] + margin)],
                          axis=1)

@@ -106,3 +106,32 @@ def test_cone_equals_the_isotropic_source_inside_the_cone():
     assert np.all(expected > 0) and np.all(cone.uncertainty < 0.05)
     diff = np.abs(iso.dose - expected)
     assert np.all(diff <= K_SIGMA * sigma + 1e-6 * expected), (diff / sigma, iso.dose / expected)
+
+
+PRIMARIES = 3
+
+
+@pytest.mark.parametrize("case", ["photon", "positron"])
+def test_primaries_per_history_multiply_the_dose_per_history(case):
+    """source.primaries_per_history = k: k times the dose per history of k = 1 in every scored bin within
+    K_SIGMA + 1 combined sigma (independent seeds, 20 batches), relative uncertainties about 1/sqrt(k)
+    as large; emitted = k (E + rest) per history and emitted = deposited + escaped + lost."""
+    cfg = {**CASES[case], "run": {**CASES[case]["run"], "batches": 20}}
+    one = mcdose.run(cfg, threads=1)
+    many = mcdose.run({**cfg, "source": {**cfg["source"], "primaries_per_history": PRIMARIES},
+                       "run": {**cfg["run"], "seed": cfg["run"]["seed"] + 100}}, threads=1)
+    scored = one.dose > 1e-2 * one.dose.max()
+    expected = PRIMARIES * one.dose
+    sigma = np.hypot(expected * one.uncertainty, many.dose * many.uncertainty)
+    assert np.all(np.abs(many.dose - expected)[scored] <= (K_SIGMA + 1) * sigma[scored]), \
+        ((many.dose - expected) / sigma)[scored]
+    ratio = np.median(many.uncertainty[scored] / one.uncertainty[scored])
+    assert 0.45 < ratio < 0.72, ratio                        # 1 / sqrt(3) = 0.577
+    md = many.metadata
+    rest = 2 * MEC2 if cfg["source"]["particle"] == "positron" else 0.0
+    assert md["energy_emitted_MeV_per_particle"] == pytest.approx(PRIMARIES * (cfg["source"]["energy"] + rest),
+                                                                  rel=0, abs=PRIMARIES * QUANTUM)
+    balance = (md["energy_deposited_MeV_per_particle"] + md["energy_escaped_MeV_per_particle"]
+               + md["energy_lost_MeV_per_particle"])
+    assert balance == pytest.approx(md["energy_emitted_MeV_per_particle"], rel=1e-9)
+    assert md["lost_particles"] == 0

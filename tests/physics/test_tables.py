@@ -1,4 +1,4 @@
-"""The tables API (DESIGN.md section 7) and its HDF5 cache: consistent, validated, self-healing."""
+"""The tables API (docs/architecture.md) and its HDF5 cache: consistent, validated, self-healing."""
 import h5py
 import numpy as np
 import pytest

@@ -47,14 +47,22 @@ def test_missing_file_exit_2(tmp_path, capsys):
 def test_info(tmp_path, capsys):
     import numpy as np
 
-    from mcdose.results import Grid, Result
+    from mcdose.results import Grid, Regions, Result
     grid = Grid("cylindrical", {"r_edges": [0.0, 1.0], "z_edges": [0.0, 1.0, 2.0]})
     Result(np.array([[1e-12, 2e-12]]), np.array([[0.01, 0.02]]), np.array([[1e-9, 2e-9]]), grid, ("water",),
            {"mcdose_version": "0.1.0", "histories": 100, "seed": 3}).save(tmp_path / "r.h5")
     assert main(["info", str(tmp_path / "r.h5")]) == 0
     out = capsys.readouterr().out
-    assert "cylindrical" in out and "2e-12" in out and "histories:" in out
+    assert "cylindrical" in out and "2e-12" in out and "histories:" in out and "region" not in out
     assert main(["info", str(tmp_path / "none.h5")]) == 2
+    regions = Regions(("phantom", "shield", "world"), [2.0, 0.5, 0.0], [1e-12, 3e-12, 0.0], [0.01, 0.05, 0.0],
+                      [300.0, 2.6, 0.0], [1e-4, 1e-3, 0.0])
+    Result(np.array([[1e-12, 2e-12]]), np.array([[0.01, 0.02]]), np.array([[1e-9, 2e-9]]), grid, ("water",),
+           {"phase_space_records": 12, "phase_space_dropped": 0}, regions).save(tmp_path / "p.h5")
+    assert main(["info", str(tmp_path / "p.h5")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "phase space:    12 records (0 dropped)" in lines
+    assert lines[-2].split() == ["shield", "2.6", "0.5", "3e-12", "5.00%"] and lines[-1].split()[-2] == "-"
 
 
 def test_materials_list_and_one(capsys):

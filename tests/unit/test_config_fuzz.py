@@ -60,7 +60,8 @@ BASES = {
     },
     "volume_slabs": {
         "run": RUN, "scoring": CARTESIAN,
-        "source": {"type": "volume", "particle": "photon", "energy": 1.0, "box": [-1.0, 1.0, -1.0, 1.0, 0.0, 1.0]},
+        "source": {"type": "volume", "particle": "photon", "energy": 1.0, "box": [-1.0, 1.0, -1.0, 1.0, 0.0, 1.0],
+                   "primaries_per_history": 2},
         "phantom": {"type": "slabs", "size": [10.0, 10.0],
                     "layers": [{"material": "water", "thickness": 1.0}, {"material": "lung", "thickness": 4.0}]},
     },

@@ -13,6 +13,7 @@ from mcdose.config import validate
 from mcdose.errors import InputError
 from mcdose.kernels import geometry as kg
 from mcdose.kernels._jit import jit, jit_parallel
+from mcdose.materials import get as material_data
 from mcdose.phantoms import PHANTOMS, build, check_source, from_spec
 
 TOL = 1e-9  # cm
@@ -76,28 +77,37 @@ def _chord(t_end, *intervals):
 
 
 def _analytic(name, geo, spec, p, u):
-    """{cell name: path length} from the phantom's parameters, independently of the geometry code."""
+    """{material: path length} inside the phantom, from its parameters, independently of the geometry code
+    (the cells are keyed by material: a library phantom built from parts splits its base into pieces)."""
     env = geo.envelope
     t_end = _chord(np.inf, _box(p, u, geo.world[:, 0], geo.world[:, 1]))
     slab = lambda z0, z1: _box(p, u, [env[0, 0], env[1, 0], z0], [env[0, 1], env[1, 1], z1])  # noqa: E731
-    names = [c.name for c in geo.cells]
+    out = {}
+
+    def add(material, length):
+        out[material] = out.get(material, 0.0) + length
+
     if name in ("water_box", "voxels"):
-        out = {names[0]: _chord(t_end, slab(env[2, 0], env[2, 1]))}
+        add(geo.cells[0].material or "lattice", _chord(t_end, slab(env[2, 0], env[2, 1])))
     elif name == "slabs":
         z = np.cumsum([0.0] + [layer["thickness"] for layer in spec["layers"]])
-        out = {n: _chord(t_end, slab(z[i], z[i + 1])) for i, n in enumerate(names)}
+        for i, layer in enumerate(spec["layers"]):
+            add(layer["material"], _chord(t_end, slab(z[i], z[i + 1])))
     elif name == "breast_shield":
         t = spec["tissue_thickness"]
         z = t + np.cumsum([0.0] + [layer["thickness"] for layer in spec["shield_layers"]])
         cyl = _zcyl(p, u, spec["shield_diameter"] / 2)
-        out = {names[0]: _chord(t_end, slab(0, t))}
-        out.update({names[1 + i]: _chord(t_end, cyl, slab(z[i], z[i + 1])) for i in range(len(z) - 1)})
-        out[names[-2]] = _chord(t_end, slab(t, z[-1])) - _chord(t_end, cyl, slab(t, z[-1]))
-        out[names[-1]] = _chord(t_end, slab(z[-1], env[2, 1]))
+        add(spec.get("tissue_material", "breast"), _chord(t_end, slab(0, t)))
+        for i, layer in enumerate(spec["shield_layers"]):
+            add(layer["material"], _chord(t_end, cyl, slab(z[i], z[i + 1])))
+        add(spec.get("backing_material", "water"),
+            _chord(t_end, slab(t, env[2, 1])) - _chord(t_end, cyl, slab(t, z[-1])))
     else:
         c, r = np.array(spec["applicator_center"]), spec["applicator_diameter"] / 2
         inner, outer = _chord(t_end, _sphere(p, u, c, r - spec["wall"])), _chord(t_end, _sphere(p, u, c, r))
-        out = {names[0]: inner, names[1]: outer - inner, names[2]: _chord(t_end, slab(0, env[2, 1])) - outer}
+        add(spec.get("cavity_material", "air"), inner)
+        add(spec.get("applicator_material", "polyetherimide"), outer - inner)
+        add(spec.get("medium", "water"), _chord(t_end, slab(0, env[2, 1])) - outer)
     out["world"] = t_end - sum(out.values())
     return out
 
@@ -107,7 +117,7 @@ def test_path_lengths_equal_analytic_chords(name, voxel_file):
     spec = _specs(voxel_file)[name]
     geo = build(spec)
     a = geo.compile()
-    names = [c.name for c in geo.cells] + ["world"]
+    keys = [c.material or "lattice" for c in geo.cells] + ["world"]
     rng = np.random.default_rng(11)
     n = 4096
     L, C, V, D = np.zeros(n), np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n)
@@ -116,13 +126,135 @@ def test_path_lengths_equal_analytic_chords(name, voxel_file):
     for p, u in zip(starts, dirs / np.linalg.norm(dirs, axis=1)[:, None]):
         k = kg.trace_ray(a, *p, *u, 1e3, L, C, V, D)
         assert k > 0
-        got = dict.fromkeys(names, 0.0)
+        got = dict.fromkeys(keys, 0.0)
         for j in range(k):
-            got[names[C[j]]] += L[j]
+            got[keys[C[j]]] += L[j]
             assert D[j] == pytest.approx(kg.medium(a, C[j], V[j])[1])
         want = _analytic(name, geo, spec, p, u)
-        for cell in names:
-            assert got[cell] == pytest.approx(want[cell], abs=TOL), cell
+        assert set(want) == set(got)
+        for key in want:
+            assert got[key] == pytest.approx(want[key], abs=TOL), key
+
+
+# ---- the library phantoms built from parts: point location against the parameters -------------------
+
+@jit
+def _locate_media(geo, points, material, density):
+    for i in range(points.shape[0]):
+        cell = kg.locate(geo, points[i, 0], points[i, 1], points[i, 2])
+        material[i], density[i] = kg.medium(geo, cell, -1)
+
+
+def _expected_media(name, spec, world, pts):
+    """(material name, distance to the nearest boundary) per point, from the phantom's parameters alone."""
+    size = np.array(spec["size"], dtype=float)
+    lo, hi = np.array([-size[0] / 2, -size[1] / 2, 0.0]), np.array([size[0] / 2, size[1] / 2, size[2]])
+    out = np.full(len(pts), spec.get("world", "vacuum"), dtype=object)
+    inside = np.all((pts > lo) & (pts < hi), axis=1)
+    gap = np.min(np.abs(np.concatenate([pts - lo, pts - hi], axis=1)), axis=1)
+    if name == "breast_shield":
+        t = spec["tissue_thickness"]
+        z = t + np.cumsum([0.0] + [layer["thickness"] for layer in spec["shield_layers"]])
+        r = np.hypot(pts[:, 0], pts[:, 1])
+        out[inside] = spec.get("backing_material", "water")
+        out[inside & (pts[:, 2] < t)] = spec.get("tissue_material", "breast")
+        for i, layer in enumerate(spec["shield_layers"]):
+            out[inside & (r < spec["shield_diameter"] / 2) & (pts[:, 2] > z[i]) & (pts[:, 2] < z[i + 1])] = layer["material"]
+        gap = np.minimum(gap, np.min(np.abs(pts[:, 2:3] - z[None, :]), axis=1))
+        gap = np.minimum(gap, np.where(pts[:, 2] > t, np.abs(r - spec["shield_diameter"] / 2), np.inf))
+    else:
+        d = np.linalg.norm(pts - np.array(spec["applicator_center"]), axis=1)
+        r_out = spec["applicator_diameter"] / 2
+        r_in = r_out - spec["wall"]
+        out[inside] = spec.get("medium", "water")
+        out[d < r_out] = spec.get("applicator_material", "polyetherimide")
+        out[d < r_in] = spec.get("cavity_material", "air")
+        gap = np.minimum(gap, np.minimum(np.abs(d - r_out), np.abs(d - r_in)))
+    return out, gap
+
+
+LIBRARY_SCENES = {
+    "breast_shield default": ("breast_shield", {"size": [20.0, 20.0, 10.0], "tissue_thickness": 1.5,
+                                                "shield_layers": [{"material": "pmma", "thickness": 0.7},
+                                                                  {"material": "copper", "thickness": 0.25}],
+                                                "shield_diameter": 6.0}),
+    "breast_shield 3 layers in air": ("breast_shield", {
+        "size": [12.0, 16.0, 6.0], "tissue_thickness": 0.8, "tissue_material": "adipose", "backing_material": "muscle",
+        "shield_layers": [{"material": "aluminium", "thickness": 0.2}, {"material": "lead", "thickness": 0.4},
+                          {"material": "pmma", "thickness": 0.5}], "shield_diameter": 12.0, "world": "air"}),
+    "spherical_cavity default": ("spherical_cavity", {"size": [20.0, 20.0, 20.0], "applicator_diameter": 3.0,
+                                                      "wall": 0.2, "applicator_center": [0.0, 0.0, 10.0]}),
+    "spherical_cavity off-centre": ("spherical_cavity", {
+        "size": [12.0, 12.0, 12.0], "applicator_diameter": 4.0, "wall": 0.25, "applicator_center": [0.5, -1.0, 5.0],
+        "medium": "muscle", "applicator_material": "pmma", "cavity_material": "water", "world": "air"}),
+}
+
+
+@pytest.mark.parametrize("case", list(LIBRARY_SCENES))
+def test_library_scene_locates_the_analytic_material_and_density(case):
+    """breast_shield and spherical_cavity are a base box plus parts (mcdose.geometry.scene): at 400 000
+    random points (half in the world, half around the disk or applicator) the kernels' point location
+    gives the material and nominal density the phantom's parameters say (points within 1e-7 cm of a
+    boundary skipped: none in practice)."""
+    name, params = LIBRARY_SCENES[case]
+    spec = {"type": name, **params}
+    geo = build({"type": name} if case.endswith("default") else spec)     # the defaults: the type alone
+    a = geo.compile()
+    assert geo.parts
+    rng = np.random.default_rng(17)
+    n = 200_000
+    if name == "breast_shield":
+        t, r = params["tissue_thickness"], params["shield_diameter"] / 2
+        disk = sum(layer["thickness"] for layer in params["shield_layers"])
+        focus = np.array([[-r - 1, r + 1], [-r - 1, r + 1], [t - 1, t + disk + 1]])
+    else:
+        c, r = np.array(params["applicator_center"]), params["applicator_diameter"] / 2
+        focus = np.stack([c - r - 0.5, c + r + 0.5], axis=1)
+    pts = np.concatenate([geo.world[:, 0] + (geo.world[:, 1] - geo.world[:, 0]) * rng.random((n, 3)),
+                          focus[:, 0] + (focus[:, 1] - focus[:, 0]) * rng.random((n, 3))])
+    want, gap = _expected_media(name, spec, geo.world, pts)
+    keep = gap > 1e-7
+    assert keep.mean() > 0.9999
+    mat, rho = np.zeros(len(pts), np.int32), np.zeros(len(pts))
+    _locate_media(a, np.ascontiguousarray(pts), mat, rho)
+    names = np.array(["vacuum"] + list(geo.materials), dtype=object)
+    got = names[mat + 1]
+    bad = keep & (got != want)
+    assert not bad.any(), f"{bad.sum()} points differ, e.g. {pts[bad][:3].tolist()}: {got[bad][:3]} != {want[bad][:3]}"
+    density = {m: 0.0 if m == "vacuum" else material_data(m).density for m in set(want)}
+    np.testing.assert_array_equal(rho[keep], np.array([density[m] for m in want[keep]]))
+    assert set(want[keep]) == set(geo.materials) | ({"vacuum"} if geo.world_material == "vacuum" else set())
+
+
+def _composed(base_config, name):
+    """The library phantom's defaults written by hand as a box phantom + [[parts]] (as a user would)."""
+    if name == "breast_shield":
+        z1, z2 = 1.5 + 0.7, 1.5 + 0.7 + 0.25      # the disk's planes, summed as the builder sums them
+        phantom = {"type": "box", "material": "water", "size": [20.0, 20.0, 10.0]}
+        parts = [{"name": "tissue: breast", "shape": "box", "material": "breast", "size": [20.0, 20.0, 1.5],
+                  "center": [0.0, 0.0, 0.75]},
+                 {"name": "shield 0: pmma", "shape": "cylinder", "material": "pmma", "radius": 3.0, "z": [1.5, z1]},
+                 {"name": "shield 1: copper", "shape": "cylinder", "material": "copper", "radius": 3.0, "z": [z1, z2]}]
+    else:
+        phantom = {"type": "box", "material": "water", "size": [20.0, 20.0, 20.0]}
+        parts = [{"name": "inside the applicator: air", "shape": "sphere", "material": "air", "radius": 1.5 - 0.2,
+                  "center": [0.0, 0.0, 10.0]},
+                 {"name": "applicator wall: polyetherimide", "shape": "shell", "material": "polyetherimide",
+                  "inner_radius": 1.5 - 0.2, "outer_radius": 1.5, "center": [0.0, 0.0, 10.0]}]
+    return from_spec(validate(dict(base_config, phantom=phantom, parts=parts)))
+
+
+@pytest.mark.parametrize("name", ["breast_shield", "spherical_cavity"])
+def test_library_phantom_is_a_box_plus_parts(name, base_config):
+    """breast_shield and spherical_cavity (defaults) compile to the same kernel arrays, bit for bit, as a
+    water box with the same solids given as [[parts]]: the library composes the way users do."""
+    lib = from_spec(validate(dict(base_config, phantom={"type": name})))
+    user = _composed(base_config, name)
+    assert lib.parts == user.parts and lib.materials == user.materials
+    assert [(c.material, c.density) for c in lib.cells] == [(c.material, c.density) for c in user.cells]
+    a, b = lib.compile(), user.compile()
+    for field in a._fields:
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
 
 
 # ---- robustness: rays started on surfaces, along axes and tangents -------------------------------
@@ -247,7 +379,8 @@ def test_from_spec_and_source_checks(base_config):
     base_config["phantom"] = {"type": "breast_shield", "size": [20.0, 20.0, 8.0]}
     spec = validate(base_config)
     geo = from_spec(spec)
-    assert geo.materials == ["breast", "pmma", "copper", "water"]
+    assert geo.materials == ["water", "breast", "pmma", "copper"]      # the backing box first, then the parts
+    assert geo.parts == ("tissue: breast", "shield 0: pmma", "shield 1: copper")
     bad = dict(base_config, source=dict(base_config["source"], z=-10.0))
     with pytest.raises(InputError, match="outside the world"):
         check_source(geo, validate(bad).source)

@@ -49,6 +49,8 @@ def test_threads_and_merge_order_do_not_change_a_bit(setup, tmp_path):
     for result in (merge(problem, spec, one), merge(problem, spec, two[::-1]), merge(problem, spec, from_files)):
         np.testing.assert_array_equal(result.dose, reference.dose)
         np.testing.assert_array_equal(result.uncertainty, reference.uncertainty)
+        np.testing.assert_array_equal(result.regions.energy, reference.regions.energy)
+        np.testing.assert_array_equal(result.regions.uncertainty, reference.regions.uncertainty)
         assert result.metadata["energy_emitted_MeV_per_particle"] == reference.metadata["energy_emitted_MeV_per_particle"]
     assert np.all(reference.dose[0, :3] > 0)
 

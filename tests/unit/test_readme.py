@@ -2,7 +2,9 @@
 import re
 from pathlib import Path
 
-from mcdose.schema import PARTS, SECTIONS
+import pytest
+
+from mcdose.schema import PARTS, SCORERS, SECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -14,9 +16,10 @@ def test_every_schema_key_is_documented():
             assert re.search(rf"`{section}\.{key}`|`{key}`|, `{key}`", README), f"{section}.{key} missing from README"
 
 
-def test_every_parts_key_is_documented():
-    for key in PARTS.fields:
-        assert re.search(rf"`parts\.{key}`|, `{key}`", README), f"parts.{key} missing from README"
+@pytest.mark.parametrize("table,schema", [("parts", PARTS), ("scorers", SCORERS)])
+def test_every_array_of_tables_key_is_documented(table, schema):
+    for key in schema.fields:
+        assert re.search(rf"`{table}\.{key}`|, `{key}`", README), f"{table}.{key} missing from README"
 
 
 def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():

@@ -229,10 +229,10 @@ def test_an_accumulator_driven_past_its_range_stops_the_run():
     mesh = mesh_arrays(FakeProblem().grid)
     tally = np.array([np.iinfo(np.int64).max - 10], dtype=np.int64)
     counters = np.zeros(codes.N_COUNTERS, dtype=np.int64)
-    kt.deposit(mesh, tally, counters, 0.0, 0.0, 0.0, 1.0, 1.0, False)       # counters only: below the limit
+    kt.deposit(mesh, tally, counters, 0, 0.0, 0.0, 0.0, 1.0, 1.0, False)       # counters only: below the limit
     check_accumulators(tally, counters)
     counters[codes.DEPOSITED] = np.iinfo(np.int64).max - 10
-    kt.deposit(mesh, tally, counters, 0.0, 0.0, 0.0, 1.0, 1.0, False)       # 2**36 units more: wraps
+    kt.deposit(mesh, tally, counters, 0, 0.0, 0.0, 0.0, 1.0, 1.0, False)       # 2**36 units more: wraps
     assert counters[codes.DEPOSITED] < 0
     with pytest.raises(TallyOverflowError, match="run.batches"):
         check_accumulators(tally, counters)

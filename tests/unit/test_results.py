@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mcdose.errors import InputError, ResultFileError
-from mcdose.results import SCHEMA_VERSION, Grid, Result, load
+from mcdose.results import SCHEMA_VERSION, Grid, Regions, Result, load
 
 
 def _result(kind="cylindrical"):
@@ -94,6 +94,34 @@ def test_result_rejects_nan_and_bad_shape():
         Result(res.dose * np.nan, res.uncertainty, res.energy_deposited, res.grid)
     with pytest.raises(InputError, match="shape"):
         Result(res.dose[:1], res.uncertainty, res.energy_deposited, res.grid)
+
+
+def _regions():
+    return Regions(("phantom", "disk", "world"), [2.0, 0.5, 0.0], [1e-12, 3e-12, 0.0], [0.01, 0.05, 0.0],
+                   [300.0, 2.6, 0.0], [1e-4, 1e-3, 0.0])
+
+
+def test_regions_round_trip_and_files_without_them_still_load(tmp_path):
+    assert load(_result().save(tmp_path / "old.h5")).regions is None        # a file from before /regions
+    res = _result()
+    res.regions = _regions()
+    path = res.save(tmp_path / "new.h5")
+    with h5py.File(path) as f:
+        assert sorted(f["regions"]) == ["dose_Gy_per_particle", "energy_MeV_per_particle", "mass_g",
+                                        "mass_uncertainty", "name", "uncertainty"]
+    back = load(path).regions
+    assert back.name == ("phantom", "disk", "world")
+    np.testing.assert_array_equal(back.dose, res.regions.dose)
+    with h5py.File(path, "a") as f:
+        del f["regions/mass_g"]
+        f["regions/mass_g"] = [300.0, -1.0, 0.0]
+    with pytest.raises(ResultFileError, match="regions mass: contains NaN, infinite or negative"):
+        load(path)
+    with h5py.File(path, "a") as f:
+        del f["regions/mass_g"]
+        f["regions/mass_g"] = [300.0, 1.0]
+    with pytest.raises(ResultFileError, match="/regions/mass_g has shape"):
+        load(path)
 
 
 def test_grid_volumes():

@@ -10,7 +10,9 @@ from mcdose.geometry import Cell, Geometry, box
 from mcdose.kernels._jit import jit
 from mcdose.kernels.geometry import max_density
 from mcdose.kernels.rng import stream_init
-from mcdose.kernels.source import sample_primary
+from mcdose.kernels.codes import EMITTED, MEC2, N_COUNTERS, POSITRON
+from mcdose.kernels.source import sample_primaries, sample_primary
+from mcdose.kernels.tally import QUANTUM, STACK_COLUMNS, STACK_SIZE
 from mcdose.sources import mean_energy, source_arrays
 
 ALPHA = 1e-4   # false-alarm probability of each chi-square check
@@ -182,3 +184,70 @@ def test_bad_emission_options_are_refused_naming_the_key(source, message):
     with pytest.raises(InputError) as err:
         validate(_config(source))
     assert str(err.value).startswith(message), str(err.value)
+
+
+@jit
+def _start(src, geo, n, stacks, heights, emitted):
+    state = np.empty(4, dtype=np.uint64)
+    rho_max = max_density(geo)
+    counters = np.zeros(N_COUNTERS, dtype=np.int64)
+    for h in range(n):
+        stream_init(state, 9, 0, h)
+        counters[EMITTED] = 0
+        heights[h] = sample_primaries(src, geo, rho_max, state, stacks[h], counters)
+        emitted[h] = counters[EMITTED]
+
+
+def test_a_history_starts_its_primaries_in_turn_with_their_emitted_energy():
+    """primaries_per_history = k: the stack holds k primaries, the ones sample_primary draws in turn from
+    the history's stream (positron: the kind and T + 2 mc2 times the weight counted as emitted)."""
+    k, n = 3, 50
+    section = {"type": "volume", "particle": "positron", "box": (-5.0, 5.0, -5.0, 5.0, -1.0, 2.0),
+               "spectrum": ((0.5, 1.0), (2.0, 1.0)), "weight": 0.75, "primaries_per_history": k}
+    src = source_arrays(section)
+    stacks, heights, emitted = np.zeros((n, STACK_SIZE, STACK_COLUMNS)), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    _start(src, SLABS, n, stacks, heights, emitted)
+    assert np.all(heights == k)
+    drawn = np.empty((n * k, 8))
+    _draw_in_turn(src, SLABS, n, k, drawn)
+    rows = stacks[:, :k].reshape(n * k, STACK_COLUMNS)
+    np.testing.assert_array_equal(rows[:, :7], drawn[:, :7])
+    assert np.all(rows[:, 7] == POSITRON) and np.all(rows[:, 8] == 0.75)
+    per_primary = np.floor((drawn[:, 6] + 2 * MEC2) * 0.75 / QUANTUM + 0.5).astype(np.int64).reshape(n, k)
+    np.testing.assert_array_equal(emitted, per_primary.sum(axis=1))
+
+
+@jit
+def _draw_in_turn(src, geo, n, k, out):
+    state = np.empty(4, dtype=np.uint64)
+    rho_max = max_density(geo)
+    for h in range(n):
+        stream_init(state, 9, 0, h)
+        for i in range(k):
+            out[h * k + i] = sample_primary(src, geo, rho_max, state)
+
+
+def test_source_schema_is_assembled_from_the_families(monkeypatch):
+    """Every family's keys apply under its type only; a new family is one module and one registry entry."""
+    from types import SimpleNamespace
+
+    from mcdose.schema import SECTIONS, Field
+    from mcdose.sources import FAMILIES, registry
+    fields = SECTIONS["source"].fields
+    assert fields["type"].choices == tuple(FAMILIES)
+    for name, family in FAMILIES.items():
+        for key, field in family.FIELDS.items():
+            assert fields[key].when == (("type", (name,)),) + field.when
+    line = SimpleNamespace(FIELDS={"length": Field("float", unit="cm", gt=0, required=True)})
+    monkeypatch.setitem(registry.FAMILIES, "line", line)
+    schema = registry.section()
+    assert "line" in schema.fields["type"].choices and schema.fields["length"].when == (("type", ("line",)),)
+    assert list(schema.fields)[-2:] == ["weight", "primaries_per_history"]
+
+
+@pytest.mark.parametrize("value", [0, 101, 1.5])
+def test_primaries_per_history_is_an_integer_from_1_to_100(value):
+    with pytest.raises(InputError) as err:
+        validate(_config({**POINT, "primaries_per_history": value}))
+    assert str(err.value).startswith(f"source.primaries_per_history: {value!r} is not allowed: must be "), str(err.value)
+    assert validate(_config(POINT)).source["primaries_per_history"] == 1

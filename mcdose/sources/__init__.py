@@ -1,0 +1,65 @@
+"""Source families: a validated ``[source]`` section -> :class:`~mcdose.kernels.source.SourceArrays`.
+
+Each ``source.type`` is a family, a module of this package registered in ``registry.FAMILIES``, that
+declares
+
+* ``FIELDS``: its ``[source]`` keys (:class:`~mcdose.schema.Field`: unit, default, range, doc),
+  written without the type condition: ``registry.section`` adds ``type = NAME`` to each;
+* ``arrays(section) -> dict``: its part of :class:`~mcdose.kernels.source.SourceArrays`, at least
+  ``kind`` (a source code of :mod:`mcdose.kernels.codes`) and ``geometry`` (float64[6]);
+* ``check_world(section, geometry)``: InputError when it would emit outside the world;
+* optionally ``check(section)``: checks between its keys (may normalise values in place).
+
+The keys every family shares -- particle, energy or spectrum, weight, primaries per history --
+are declared in :mod:`.registry`. Adding a family: its module, one line in FAMILIES, its kind
+code in kernels/codes.py and its branch of ``sample_primary`` in kernels/source.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import schema  # noqa: F401  (first: schema assembles [source] from .registry, which needs it)
+from .point import polar_table
+from .registry import FAMILIES, PARTICLES
+
+__all__ = ["FAMILIES", "check", "check_world", "source_arrays", "spectrum", "mean_energy", "polar_table"]
+
+
+def check(source) -> None:
+    """The checks between a validated section's keys that its family declares."""
+    family = FAMILIES[source["type"]]
+    if hasattr(family, "check"):
+        family.check(source)
+
+
+def check_world(source, geometry) -> None:
+    """InputError if the source emits from outside the world of ``geometry``."""
+    FAMILIES[source["type"]].check_world(source, geometry)
+
+
+def spectrum(source) -> tuple:
+    """(energies MeV, probabilities) of the source: one line, or the normalised [E, weight] pairs."""
+    if "energy" in source:
+        return np.array([source["energy"]]), np.array([1.0])
+    pairs = np.array(source["spectrum"], dtype=np.float64)
+    keep = pairs[:, 1] > 0
+    return pairs[keep, 0], pairs[keep, 1] / pairs[keep, 1].sum()
+
+
+def mean_energy(source) -> float:
+    """Mean emitted kinetic energy, MeV."""
+    energies, probabilities = spectrum(source)
+    return float(np.dot(energies, probabilities))
+
+
+def source_arrays(source):
+    """Kernel bundle of a validated ``[source]`` section (cm, MeV): the shared fields, then the family's."""
+    from ..kernels.source import SourceArrays       # numba: at problem build, not when a configuration is read
+    energies, probabilities = spectrum(source)
+    cdf = np.cumsum(probabilities)
+    cdf[-1] = 1.0
+    shared = dict(particle=PARTICLES[source["particle"]], spectrum_energy=np.ascontiguousarray(energies),
+                  spectrum_cdf=cdf, weight=float(source.get("weight", 1.0)),
+                  primaries=int(source.get("primaries_per_history", 1)), direction=np.array((0.0, 0.0, 1.0)),
+                  polar_mu=np.empty(0), polar_cdf=np.empty(0))
+    return SourceArrays(**{**shared, **FAMILIES[source["type"]].arrays(source)})
