@@ -79,15 +79,19 @@ class Spec:
     views of the [[parts]] and [[scorers]] tables, in order. ``text`` is the resolved TOML.
     """
 
-    __slots__ = ("run", "source", "phantom", "scoring", "physics", "materials", "parts", "scorers", "source_path")
+    __slots__ = ("run", "source", "phantom", "scoring", "physics", "materials", "parts", "scorers", "source_path",
+                 "source_parts")
 
-    def __init__(self, sections: dict, user_materials: dict, source_path: str | None, parts=(), scorers=()):
+    def __init__(self, sections: dict, user_materials: dict, source_path: str | None, parts=(), scorers=(),
+                 source_parts=()):
         for name in SECTIONS:
             object.__setattr__(self, name, Section(name, sections[name]))
         object.__setattr__(self, "materials", MappingProxyType(dict(user_materials)))
         object.__setattr__(self, "parts", tuple(Section(f"parts[{i}]", p) for i, p in enumerate(parts)))
         object.__setattr__(self, "scorers", tuple(Section(f"scorers[{i}]", p) for i, p in enumerate(scorers)))
         object.__setattr__(self, "source_path", source_path)
+        object.__setattr__(self, "source_parts",
+                           tuple(Section(f"source parts[{i}]", p) for i, p in enumerate(source_parts)))
 
     def __setattr__(self, key, value):
         raise AttributeError("Spec is immutable; use mcdose.config.validate(spec.to_dict() | changes)")
@@ -101,6 +105,13 @@ class Spec:
             if getattr(self, key):
                 out[key] = [_plain(p._data) for p in getattr(self, key)]
         return out
+
+    @property
+    def scene_parts(self) -> tuple:
+        """The parts painted over the phantom: the source family's (an applicator, a probe), then the
+        user's [[parts]] (which therefore paint over the family's). Only the user's are written back in
+        :attr:`text`: the family adds its own again from the [source] section."""
+        return self.source_parts + self.parts
 
     @property
     def text(self) -> str:
@@ -212,9 +223,10 @@ def validate(raw: dict, source_path: str | None = None) -> Spec:
         src = resolved["source"]
         src["spectrum"] = read_spectrum_file(base / src.pop("spectrum_file"))
     parts = _parts(raw.get("parts", []))
-    _check_materials(resolved, user_materials, parts)
+    source_parts = _parts(sources.parts(resolved["source"]), "source parts")
+    _check_materials(resolved, user_materials, {"source parts": source_parts, "parts": parts})
     _check_cross(resolved)
-    return Spec(resolved, user_materials, source_path, parts, _scorers(raw.get("scorers", [])))
+    return Spec(resolved, user_materials, source_path, parts, _scorers(raw.get("scorers", [])), source_parts)
 
 
 def physics_section(**values) -> Section:
@@ -274,23 +286,24 @@ def _scorers(tables) -> list:
     return out
 
 
-def _parts(tables) -> list:
-    """The [[parts]] tables, each validated as a section named parts[i], with the checks between keys."""
+def _parts(tables, label: str = "parts") -> list:
+    """The [[parts]] tables (``label``: "parts", or "source parts" for those a source family adds), each
+    validated as a section named label[i], with the checks between keys."""
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise InputError("parts: must be an array of tables [[parts]]")
+        raise InputError(f"{label}: must be an array of tables [[parts]]")
     out = []
     for i, table in enumerate(tables):
-        p = _validate_section(f"parts[{i}]", PARTS, table)
+        p = _validate_section(f"{label}[{i}]", PARTS, table)
         if p["shape"] in ("tube", "shell") and not p["outer_radius"] > p["inner_radius"]:
-            raise InputError(f"parts[{i}].outer_radius: {p['outer_radius']:g} is not allowed: cm, must be > "
+            raise InputError(f"{label}[{i}].outer_radius: {p['outer_radius']:g} is not allowed: cm, must be > "
                              f"inner_radius {p['inner_radius']:g}")
         if "z" in p and not p["z"][1] > p["z"][0]:
-            raise InputError(f"parts[{i}].z: {list(p['z'])} is not allowed: cm, must be [z_start, z_end] with "
+            raise InputError(f"{label}[{i}].z: {list(p['z'])} is not allowed: cm, must be [z_start, z_end] with "
                              "z_end > z_start")
         if "radii" in p and not max(p["radii"]) > 0:
-            raise InputError(f"parts[{i}].radii: {list(p['radii'])} is not allowed: cm, at most one may be 0")
+            raise InputError(f"{label}[{i}].radii: {list(p['radii'])} is not allowed: cm, at most one may be 0")
         if "axis" in p and not any(p["axis"]):
-            raise InputError(f"parts[{i}].axis: {list(p['axis'])} is not allowed: a direction, must not be all 0")
+            raise InputError(f"{label}[{i}].axis: {list(p['axis'])} is not allowed: a direction, must not be all 0")
         out.append(p)
     return out
 
@@ -335,7 +348,8 @@ def _user_materials(table) -> dict:
     return out
 
 
-def _check_materials(resolved: dict, user_materials: dict, parts=()) -> None:
+def _check_materials(resolved: dict, user_materials: dict, parts: dict) -> None:
+    """Every material named anywhere exists; ``parts``: {label: validated part tables}."""
     def check(path, name):
         if name in user_materials:
             return
@@ -356,11 +370,12 @@ def _check_materials(resolved: dict, user_materials: dict, parts=()) -> None:
             check(f"phantom.{key}[{i}].material", layer["material"])
     for i, name in enumerate(n.strip() for n in ph.get("voxel_materials", "").split(",") if n.strip()):
         check(f"phantom.voxel_materials[{i}]", name)
-    for i, part in enumerate(parts):
-        if part["material"] != "vacuum":
-            check(f"parts[{i}].material", part["material"])
-        elif "density" in part:
-            raise InputError(f"parts[{i}].density: not used with material = 'vacuum' (no matter)")
+    for label, group in parts.items():
+        for i, part in enumerate(group):
+            if part["material"] != "vacuum":
+                check(f"{label}[{i}].material", part["material"])
+            elif "density" in part:
+                raise InputError(f"{label}[{i}].density: not used with material = 'vacuum' (no matter)")
 
 
 def read_spectrum_file(path: Path) -> tuple:

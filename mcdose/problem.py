@@ -35,7 +35,7 @@ def build_problem(spec) -> "TransportProblem":
     """The transport problem of a configuration (clear InputError for what cannot be run)."""
     base = Path(spec.source_path).parent if spec.source_path else None
     geometry = phantoms.build(spec.phantom, material=spec.material, source=spec.source, base_dir=base,
-                              parts=spec.parts)
+                              parts=spec.scene_parts)
     phantoms.check_source(geometry, spec.source)
     preflight(spec, geometry)
     return TransportProblem(geometry, Grid.from_scoring(spec.scoring), spec.material, spec.source,

@@ -82,6 +82,6 @@ def check_source(geometry: Geometry, source) -> None:
 def from_spec(spec) -> Geometry:
     """The geometry of a validated Spec, its source checked against the world."""
     base = Path(spec.source_path).parent if spec.source_path else None
-    geometry = build(spec.phantom, material=spec.material, source=spec.source, base_dir=base, parts=spec.parts)
+    geometry = build(spec.phantom, material=spec.material, source=spec.source, base_dir=base, parts=spec.scene_parts)
     check_source(geometry, spec.source)
     return geometry

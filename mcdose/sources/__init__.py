@@ -8,7 +8,10 @@ declares
 * ``arrays(section) -> dict``: its part of :class:`~mcdose.kernels.source.SourceArrays`, at least
   ``kind`` (a source code of :mod:`mcdose.kernels.codes`) and ``geometry`` (float64[6]);
 * ``check_world(section, geometry)``: InputError when it would emit outside the world;
-* optionally ``check(section)``: checks between its keys (may normalise values in place).
+* optionally ``check(section)``: checks between its keys (may normalise values in place);
+* optionally ``parts(section) -> list``: [[parts]] tables (keys as a user writes them) that the
+  family adds to the scene -- an applicator, a probe -- painted over the phantom before the user's
+  [[parts]] and validated like them (``source parts[i]`` in messages).
 
 The keys every family shares -- particle, energy or spectrum, weight, primaries per history --
 are declared in :mod:`.registry`. Adding a family: its module, one line in FAMILIES, its kind
@@ -22,7 +25,7 @@ from .. import schema  # noqa: F401  (first: schema assembles [source] from .reg
 from .point import polar_table
 from .registry import FAMILIES, PARTICLES
 
-__all__ = ["FAMILIES", "check", "check_world", "source_arrays", "spectrum", "mean_energy", "polar_table"]
+__all__ = ["FAMILIES", "check", "check_world", "parts", "source_arrays", "spectrum", "mean_energy", "polar_table"]
 
 
 def check(source) -> None:
@@ -30,6 +33,12 @@ def check(source) -> None:
     family = FAMILIES[source["type"]]
     if hasattr(family, "check"):
         family.check(source)
+
+
+def parts(source) -> list:
+    """The [[parts]] tables the family of a validated section adds to the scene (none by default)."""
+    family = FAMILIES[source["type"]]
+    return list(family.parts(source)) if hasattr(family, "parts") else []
 
 
 def check_world(source, geometry) -> None:

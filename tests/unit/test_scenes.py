@@ -451,3 +451,50 @@ def test_geometry_plot_shows_parts(tmp_path):
     assert {names.index("air"), names.index("pmma")} <= set(np.unique(above))
     assert set(np.unique(code[z > 0])) == {names.index("water")}
     assert plot_geometry(spec, tmp_path / "scene.png").stat().st_size > 0
+
+
+# --- parts a source family adds (issue 14: a family may add parts to the scene) ---------------------
+
+def _with_applicator(monkeypatch, material="pmma"):
+    """The point family, plus an applicator tube it adds to the scene (as a machine family will)."""
+    from types import SimpleNamespace
+
+    from mcdose.sources import FAMILIES, point, registry
+    tube = {"shape": "tube", "material": material, "inner_radius": 1.0, "outer_radius": 1.5, "z": [-5.0, 0.0]}
+    family = SimpleNamespace(**{k: getattr(point, k) for k in ("FIELDS", "arrays", "check", "check_world")},
+                             parts=lambda section: [tube])
+    monkeypatch.setitem(registry.FAMILIES, "point", family)
+    assert FAMILIES["point"] is family
+
+
+FAMILY_SCENE = {
+    "source": {"type": "point", "particle": "photon", "energy": 0.05, "position": [0.0, 0.0, -8.0]},
+    "phantom": {"type": "box", "material": "water", "size": [10.0, 10.0, 5.0], "world_margin": 6.0},
+    "scoring": {"mesh": "cylindrical", "r_edges": [0.0, 1.0], "z_edges": [0.0, 1.0]},
+    "parts": [{"shape": "cylinder", "material": "copper", "radius": 1.25, "z": [-1.0, 0.0]}],
+}
+
+
+def test_a_family_s_parts_come_first_and_are_not_written_back(monkeypatch):
+    _with_applicator(monkeypatch)
+    spec = validate(FAMILY_SCENE)
+    assert [p["material"] for p in spec.scene_parts] == ["pmma", "copper"]
+    again = validate(tomllib.loads(spec.text))            # the family adds its tube again, once
+    assert spec.text.count("[[parts]]") == 1 and again.text == spec.text
+    assert [p["material"] for p in again.scene_parts] == ["pmma", "copper"]
+    geo = from_spec(spec)
+    arrays = geo.compile()
+
+    def material_at(x, z):
+        cell = kg.locate(arrays, x, 0.0, z)
+        return geo.materials[arrays.cell_material[cell]] if cell < len(geo.cells) else "world"
+    assert material_at(1.3, -3.0) == "pmma"               # the family's tube wall
+    assert material_at(1.2, -0.5) == "copper"             # the user's part paints over the wall
+    assert material_at(1.4, -0.5) == "pmma"               # outside the copper disk: the tube again
+    assert material_at(0.5, -3.0) == "world" and material_at(0.5, 1.0) == "water"
+
+
+def test_a_family_s_bad_part_is_named_as_such(monkeypatch):
+    _with_applicator(monkeypatch, material="unobtainium")
+    with pytest.raises(InputError, match=r"^source parts\[0\]\.material"):
+        validate(FAMILY_SCENE)
