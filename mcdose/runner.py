@@ -140,6 +140,7 @@ class Merger:
         self.histories = 0
         self.merged = 0
         self.seen = set()
+        self.histories_added = 0     # of every partial added, summed or waiting
         self.waiting = {}
         self.next = 0
 
@@ -148,6 +149,7 @@ class Merger:
         if partial.batch in self.seen:
             raise InputError(f"batch {partial.batch} is given twice; each batch merges once")
         self.seen.add(partial.batch)
+        self.histories_added += partial.histories
         self.waiting[partial.batch] = partial
         while self.next in self.waiting:
             self._sum(self.waiting.pop(self.next))
@@ -283,7 +285,7 @@ def execute(problem, spec, output: Path | None = None, force: bool = False, resu
         if merger.seen:
             bar.note(f"resuming: {len(merger.seen)} of {plan.batches} batches verified in {checkpoint.folder}\n")
         _prepare(problem, bar)
-        bar.start(merger.histories + sum(p.histories for p in merger.waiting.values()))
+        bar.start(merger.histories_added)
         stopped_by = ""
         t0 = time.perf_counter()
         with StopFlag() as flag:
@@ -295,7 +297,7 @@ def execute(problem, spec, output: Path | None = None, force: bool = False, resu
                     checkpoint.add(partial)
                 merger.add(partial)
                 done = len(merger.seen)
-                bar.update(done, plan.batches, sum(plan.sizes[i] for i in merger.seen))
+                bar.update(done, plan.batches, merger.histories_added)
                 if flag.stop and done < plan.batches:
                     stopped_by = flag.signal_name
                     bar.note(f"\n{stopped_by}: stopping after {done} of {plan.batches} batches; writing "
