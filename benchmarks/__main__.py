@@ -4,13 +4,17 @@ physics_tables: cold build and cache time of the material tables; nist_extended:
 NIST values (more materials and energies); navigation and mesh_navigation:
 geometry and scoring-mesh steps per second; x50: photon transport speed and efficiency 1/(s^2 T)
 against EGSnrc on 1 and 2 threads; egsnrc_electrons: the same for the 9 MeV electron beam E9
-(2e5 histories) with its comparison table against EGSnrc.
+and the IOERT applicator APP9 (2e5 histories each) with their comparison tables against EGSnrc
+and APP9's time to 1 %; ioert_machines: R50 of every library machine and energy, the soft-dock air
+gap against the inverse square law and the shielding disks beside published figures.
 """
-from . import egsnrc_electrons, mesh_navigation, navigation, nist_extended, physics_tables, x50
+from . import egsnrc_electrons, ioert_machines, mesh_navigation, navigation, nist_extended, physics_tables, x50
 
 for name, run in (("physics tables", physics_tables.main), ("NIST extended set", nist_extended.main),
                   ("geometry navigation", navigation.main),
                   ("scoring-mesh navigation", mesh_navigation.main), ("X50 photon transport", x50.main),
-                  ("E9 electron transport", lambda: egsnrc_electrons.main([]))):
+                  ("E9 electron transport", lambda: egsnrc_electrons.main([])),
+                  ("APP9 IOERT applicator", lambda: egsnrc_electrons.main(["--cases", "APP9"])),
+                  ("IOERT machines", lambda: ioert_machines.main([]))):
     print(f"\n== {name} ==")
     run()

@@ -1,10 +1,16 @@
-"""Electron beams E6/E9 against EGSnrc (DOSRZnrc): reference curves, configuration, comparison, benchmark.
+"""Electron beams E6/E9 and the IOERT applicator APP9 against EGSnrc (DOSRZnrc): reference curves,
+configuration, comparison, benchmark.
 
-The problem (benchmarks/reference/README.md): monoenergetic 6 or 9 MeV electrons in a parallel beam
-along +z, uniform over a disc of radius 5 cm on the surface z = 0 of a water cylinder (r 15 cm,
-length 10 cm, vacuum around); dose in 0.1 cm slabs and annuli with outer radii 1, 2, 3, 4, 5, 6,
-8, 15 cm. EGSnrc scores Gy cm^2 (per unit fluence); dividing by the beam area pi (4.999 cm)^2 gives
-Gy per incident electron, the unit of mcdose results. All depths and radii in cm, energies in MeV.
+The problems (benchmarks/reference/README.md): E6, E9: monoenergetic 6 or 9 MeV electrons in a
+parallel beam along +z, uniform over a disc of radius 5 cm on the surface z = 0 of a water cylinder
+(r 15 cm, length 10 cm, vacuum around). APP9: 9 MeV electrons from a point 60 cm above the water,
+uniform per solid angle into the cone that fills r <= 5.49945 cm at z = -30 cm, through a PMMA
+applicator (inner radius 5, wall 0.5, 30 cm long, air inside, vacuum outside) touching the same
+water cylinder; its scene is built by the ioert family's applicator builder
+(:func:`mcdose.sources.applicator.applicator_parts`). Dose in 0.1 cm slabs and annuli with outer
+radii 1, 2, 3, 4, 5, 6, 8, 15 cm. EGSnrc scores Gy cm^2 (per unit fluence); dividing by the case's
+``fluence_area_cm2`` (E: the beam area pi (4.999 cm)^2; APP9: 30^2 Omega = 92.68465 cm^2) gives Gy
+per incident electron, the unit of mcdose results. All depths and radii in cm, energies in MeV.
 
 Acceptance (issue 6), each judged with tolerance = stated allowance + K_SIGMA combined 1-sigma of
 both Monte Carlo results (the allowance is the systematic part: cross sections, condensed-history
@@ -14,7 +20,10 @@ algorithm, EGSnrc's spin effects being off):
   R90, R80, R50, Rp within 0.1 cm; bremsstrahlung tail within 10 %;
   annuli 4-5 and 5-6 cm: |D - D_ref| <= 3 % of the on-axis reference Dmax at every depth up to Rp;
   energy conservation: emitted = deposited + escaped + lost, emitted = beam energy, the mesh total
-  equals the deposited energy (the mesh covers the whole phantom), no lost particles.
+  equals the energy deposited in the phantom (the mesh covers it), no lost particles.
+APP9 adds (issue 15): surface dose (0-0.1 cm slab / Dmax) within 3 % of Dmax; the 3-4 and 4-5 cm
+rings relative to the axis (r < 1 cm) at the surface slab and over the dmax plateau (1.15-1.95 cm)
+within 3 %.
 Doses are compared absolutely (Gy per electron), not each normalised to its own maximum.
 
 Benchmark: python -m benchmarks.egsnrc_electrons [--histories N] [--cases E9 E6]
@@ -31,6 +40,7 @@ import numpy as np
 
 from mcdose.analysis import pdd_metrics
 from mcdose.errors import InputError
+from mcdose.sources.applicator import applicator_parts
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 BEAM_RADIUS_CM = 4.999          # the radius of EGSnrc's fluence normalisation (README: divide by pi 4.999^2)
@@ -45,6 +55,12 @@ TAIL_ALLOWANCE = 0.10           # relative
 TAIL_START_BEYOND_RP_CM = 1.0   # tail = mean on-axis dose from Rp_ref + 1 cm to the deepest scored slab
 OFF_AXIS_ALLOWANCE = 0.03       # of the on-axis reference Dmax
 OFF_AXIS_ANNULI = (4, 5)        # indices of the 4-5 and 5-6 cm annuli
+SURFACE_ALLOWANCE = 0.03        # APP9: surface dose / Dmax, of Dmax
+RING_ALLOWANCE = 0.03           # APP9: ring / axis dose ratios, relative
+RINGS = (3, 4)                  # APP9: indices of the 3-4 and 4-5 cm rings
+PLATEAU_CM = (1.15, 1.95)       # APP9: EGSnrc's 99 % dmax plateau (README), where the ring ratios are averaged
+APP9_SOURCE_Z_CM, APP9_TUBE = -60.0, dict(inner_diameter=10.0, wall=0.5, length=30.0)
+APP9_CONE_RADIUS_CM = 5.49945   # the cone fills this disc at the tube entrance z = -30 cm
 ENERGY_RTOL = 1e-9              # counters are fixed point (2^-36 MeV units): exact up to rounding
 MESH_RTOL = 1e-6                # mesh total vs deposited counter (float sums over bins)
 BENCH_BATCHES = 100             # benchmark runs: s from 100 batches is good to ~7 %
@@ -53,16 +69,23 @@ BENCH_BATCHES = 100             # benchmark runs: s from 100 batches is good to 
 @dataclass(frozen=True)
 class Case:
     """energy_mev: beam kinetic energy; voxel_z_cm: EGSnrc's reference voxel (r < 1 cm) for 1/(s^2 T);
-    ci_histories: about 60-120 s on one core at EGSnrc's cost per history (190 / 286 us for E6 / E9);
-    slow_histories: twice EGSnrc's, so that mcdose's uncertainty is 1/sqrt(2) of the reference's."""
+    ci_histories: about 60-120 s on one core at EGSnrc's cost per history (190 / 286 / 208 us for
+    E6 / E9 / APP9); slow_histories: about twice EGSnrc's, so that mcdose's uncertainty is about
+    1/sqrt(2) of the reference's; fluence_area_cm2: EGSnrc's dose per fluence / this = dose per electron;
+    applicator: the APP9 scene and its extra checks."""
 
     energy_mev: float
     voxel_z_cm: tuple
     ci_histories: int
     slow_histories: int
+    fluence_area_cm2: float
+    applicator: bool = False
 
 
-CASES = {"E6": Case(6.0, (1.4, 1.5), 400_000, 4_000_000), "E9": Case(9.0, (2.1, 2.2), 300_000, 3_600_000)}
+BEAM_AREA_CM2 = np.pi * BEAM_RADIUS_CM ** 2
+CASES = {"E6": Case(6.0, (1.4, 1.5), 400_000, 4_000_000, BEAM_AREA_CM2),
+         "E9": Case(9.0, (2.1, 2.2), 300_000, 3_600_000, BEAM_AREA_CM2),
+         "APP9": Case(9.0, (1.5, 1.6), 300_000, 6_000_000, 92.68465, applicator=True)}
 
 
 @dataclass(frozen=True)
@@ -94,7 +117,7 @@ class Reference:
 
 
 def reference(case: str) -> Reference:
-    """The EGSnrc curves of `case` ("E6" or "E9") from benchmarks/reference/<case>.csv."""
+    """The EGSnrc curves of `case` (a key of CASES) from benchmarks/reference/<case>.csv."""
     _case(case)
     path = REFERENCE_DIR / f"{case}.csv"
     lines = path.read_text().splitlines()
@@ -108,7 +131,7 @@ def reference(case: str) -> Reference:
     r_edges = np.array([bins[0][0]] + [hi for _, hi in bins])
     z_edges = np.array([float(rows[0]["depth_cm_lo"])] + [float(r["depth_cm_hi"]) for r in rows])
     name = [f"r{lo:g}-{hi:g}" for lo, hi in bins]
-    dose = np.array([[float(r[f"D_{n}_Gycm2"]) for r in rows] for n in name]) / (np.pi * BEAM_RADIUS_CM ** 2)
+    dose = np.array([[float(r[f"D_{n}_Gycm2"]) for r in rows] for n in name]) / CASES[case].fluence_area_cm2
     unc = np.array([[float(r[f"relunc_{n}"]) for r in rows] for n in name])
     return Reference(case, r_edges, z_edges, dose, unc, histories, cpu_s)
 
@@ -120,13 +143,24 @@ def _case(case: str) -> Case:
 
 
 def config(case: str, histories: int = 200_000, batches: int = 20, threads: int = 0, seed: int = 2024) -> dict:
-    """The mcdose configuration of `case`: EGSnrc's geometry, beam, scoring mesh and 10 keV cut-offs."""
+    """The mcdose configuration of `case`: EGSnrc's geometry, source, scoring mesh and 10 keV cut-offs."""
+    energy = _case(case).energy_mev
+    if CASES[case].applicator:
+        half_angle = np.degrees(np.arctan(APP9_CONE_RADIUS_CM / (APP9_TUBE["length"] + APP9_SOURCE_Z_CM)))
+        source = {"type": "point", "particle": "electron", "energy": energy, "position": [0.0, 0.0, APP9_SOURCE_Z_CM],
+                  "direction": [0.0, 0.0, 1.0], "half_angle": float(abs(half_angle))}
+        scene = {"parts": applicator_parts(**APP9_TUBE, surround="vacuum")}
+        world = {"world_margin": 1.0 - APP9_SOURCE_Z_CM}           # the world holds the source point
+    else:
+        source = {"type": "beam", "particle": "electron", "energy": energy, "shape": "circle",
+                  "radius": BEAM_RADIUS_CM, "z": 0.0}
+        scene, world = {}, {}
     return {
         "run": {"histories": histories, "batches": batches, "threads": threads, "seed": seed},
-        "source": {"type": "beam", "particle": "electron", "energy": _case(case).energy_mev,
-                   "shape": "circle", "radius": BEAM_RADIUS_CM, "z": 0.0},
+        "source": source,
+        **scene,
         "phantom": {"type": "cylinder", "material": "water", "radius": PHANTOM_RADIUS_CM,
-                    "length": PHANTOM_LENGTH_CM},
+                    "length": PHANTOM_LENGTH_CM, **world},
         "scoring": {"mesh": "cylindrical", "r_edges": list(R_EDGES_CM),
                     "z_edges": {"min": 0.0, "max": PHANTOM_LENGTH_CM, "step": SLAB_CM}},
         "physics": {"electron_cutoff": CUTOFF_MEV, "photon_cutoff": CUTOFF_MEV,
@@ -203,8 +237,32 @@ def compare(result, case: str) -> Comparison:
     for i in OFF_AXIS_ANNULI:
         checks.append(_profile(f"annulus {ref.r_edges[i]:g}-{ref.r_edges[i + 1]:g} cm (<= Rp)", z, dose[i], sigma[i],
                                ref.dose[i], ref_sigma[i], d_max, z <= theirs.rp_cm.value, OFF_AXIS_ALLOWANCE))
+    if CASES[case].applicator:
+        checks.append(_check("surface dose", dose[0, 0] / ours.d_max.value - ref.dose[0, 0] / d_max,
+                             np.hypot(sigma[0, 0] / ours.d_max.value, ref_sigma[0, 0] / d_max), SURFACE_ALLOWANCE,
+                             "of Dmax", f"ref {ref.dose[0, 0] / d_max:.3f}"))
+        plateau = (z >= PLATEAU_CM[0]) & (z <= PLATEAU_CM[1])
+        for label, depths in (("surface", z < SLAB_CM), ("dmax", plateau)):
+            for i in RINGS:
+                checks.append(_ring(f"ring {ref.r_edges[i]:g}-{ref.r_edges[i + 1]:g} cm, {label}", dose, sigma,
+                                    ref.dose, ref_sigma, i, depths))
     checks.extend(_energy(result, _case(case).energy_mev))
     return Comparison(case, tuple(checks))
+
+
+def _ratio(dose, sigma, i, depths) -> tuple:
+    """(mean dose of ring i / mean on-axis dose over the depths, its 1-sigma), bins independent."""
+    a, b = dose[i, depths].mean(), dose[0, depths].mean()
+    sa, sb = np.sqrt(np.sum(sigma[i, depths] ** 2)) / depths.sum(), np.sqrt(np.sum(sigma[0, depths] ** 2)) / depths.sum()
+    return a / b, a / b * np.hypot(sa / a, sb / b)
+
+
+def _ring(name, dose, sigma, ref, ref_sigma, i, depths) -> Check:
+    """Off-axis ratio of ring i, ours against EGSnrc's, relative difference."""
+    ours, s_ours = _ratio(dose, sigma, i, depths)
+    theirs, s_theirs = _ratio(ref, ref_sigma, i, depths)
+    return _check(name, ours / theirs - 1.0, ours / theirs * np.hypot(s_ours / ours, s_theirs / theirs),
+                  RING_ALLOWANCE, "relative", f"ref {theirs:.3f}")
 
 
 def _aligned(result, ref: Reference):
@@ -253,10 +311,12 @@ def _energy(result, energy_mev: float) -> list:
     emitted, deposited = md["energy_emitted_MeV_per_particle"], md["energy_deposited_MeV_per_particle"]
     out = md["energy_escaped_MeV_per_particle"] + md["energy_lost_MeV_per_particle"]
     mesh = float(np.sum(result.energy_deposited))
+    in_phantom = float(result.regions.energy[result.regions.name.index("phantom")])
     return [_check("energy emitted = E0", emitted / energy_mev - 1.0, 0.0, ENERGY_RTOL, "relative"),
             _check("energy balance", (deposited + out) / emitted - 1.0, 0.0, ENERGY_RTOL, "relative",
                    "deposited + escaped + lost"),
-            _check("mesh total = deposited", mesh / deposited - 1.0, 0.0, MESH_RTOL, "relative"),
+            _check("mesh total = phantom's", mesh / in_phantom - 1.0, 0.0, MESH_RTOL, "relative",
+                   "energy deposited in the phantom (region tally)"),
             _check("lost particles", md["lost_particles"], 0.0, 0.0, "count")]
 
 
@@ -273,9 +333,13 @@ def main(argv=None) -> None:
         rows = [timed_run(config(case, args.histories, batches=BENCH_BATCHES), config(case, 2_000, batches=2), voxel,
                           threads) for threads in (1, 2)]
         lo, hi = CASES[case].voxel_z_cm
-        print(f"{case}: {CASES[case].energy_mev:g} MeV electrons, 5 cm parallel beam on water; "
-              f"reference voxel r < 1 cm, z {lo:g}-{hi:g} cm")
+        beam = ("point source 60 cm above the water through a 10-cm PMMA applicator" if CASES[case].applicator
+                else "5 cm parallel beam on water")
+        print(f"{case}: {CASES[case].energy_mev:g} MeV electrons, {beam}; reference voxel r < 1 cm, z {lo:g}-{hi:g} cm")
         print_table([t for t, _ in rows], ref.efficiency)
+        for t, _ in rows:
+            print(f"time to 1 % in the reference voxel on {t.threads} thread(s): {t.transport_s * (t.s / 0.01) ** 2:,.0f} s "
+                  f"(EGSnrc, one core: {1.0 / (1e-4 * ref.efficiency):,.0f} s)")
         print(compare(rows[0][1], case).table())
 
 

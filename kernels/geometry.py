@@ -261,7 +261,7 @@ def voxel_index(geo, x, y, z, u, v, w):
     return _voxel(geo.lat_x, geo.lat_y, geo.lat_z, x, y, z, u, v, w)
 
 
-@jit(inline="always")
+@jit
 def cross(geo, x, y, z, u, v, w):
     """(cell, voxel) entered at a point moving along (u, v, w); voxel = -1 outside the lattice."""
     cell = locate_dir(geo, x, y, z, u, v, w)
@@ -270,7 +270,7 @@ def cross(geo, x, y, z, u, v, w):
     return cell, -1
 
 
-@jit(inline="always")
+@jit
 def medium(geo, cell, voxel):
     """(material index, density g/cm3) of a region; material -1 = vacuum."""
     if voxel >= 0:
@@ -286,7 +286,7 @@ def _axis_distance(edges, x, u):
     return (edges[i + 1] - x) / u if u > 0.0 else (edges[i] - x) / u
 
 
-@jit(inline="always")
+@jit
 def distance_to_boundary(geo, cell, x, y, z, u, v, w):
     """Distance (cm) along the unit direction to leave ``cell`` (the lattice cell: the current voxel).
 
@@ -311,7 +311,7 @@ def distance_to_boundary(geo, cell, x, y, z, u, v, w):
     return min(_axis_distance(geo.lat_x, x, u), _axis_distance(geo.lat_y, y, v), _axis_distance(geo.lat_z, z, w))
 
 
-@jit(inline="always")
+@jit
 def safety(geo, cell, voxel, x, y, z):
     """Isotropic safety (cm): a lower bound of the distance from (x, y, z) to the boundary of its
     region (cell, or voxel of the lattice), so a sphere of that radius lies in the region.
@@ -336,7 +336,7 @@ def safety(geo, cell, voxel, x, y, z):
     return max(best, 0.0)
 
 
-@jit(inline="always")
+@jit
 def cell_exit(geo, cell, x, y, z, u, v, w):
     """Distance (cm) to leave a cell (not the world) through its surfaces, voxels ignored: the
     flight range of Woodcock tracking in the lattice cell. 0 if the point is not inside ``cell``."""

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import jit
-from .codes import BEAM_CIRCLE, EMITTED, MEC2, POINT, POSITRON, VOLUME
+from .codes import BEAM_CIRCLE, EMITTED, LINAC_HEAD, MEC2, POINT, POSITRON, VOLUME
 from .geometry import cross, medium
 from .photon_interactions import rotate
 from .rng import uniform
@@ -22,10 +22,12 @@ MAX_TRIES = 1_000_000         # rejection tries of a volume source before it giv
 
 
 class SourceArrays(NamedTuple):
-    """kind: BEAM_CIRCLE | BEAM_RECTANGLE | POINT | VOLUME; particle: PHOTON | ELECTRON | POSITRON
+    """kind: BEAM_CIRCLE | BEAM_RECTANGLE | POINT | VOLUME | LINAC_HEAD; particle: PHOTON | ELECTRON | POSITRON
     (:mod:`.codes`); geometry: float64[6] =
     (radius or half-width x, half-width y, z0, focus distance (0 = parallel), unused, unused) for beams,
-    (x, y, z, ...) for point sources, (x_min, x_max, y_min, y_max, z_min, z_max) for volume sources;
+    (x, y, z, ...) for point sources, (x_min, x_max, y_min, y_max, z_min, z_max) for volume sources,
+    (window centre x, y, z, spot sigma cm, angular sigma rad, virtual source distance cm) for a linac
+    head (:func:`_head`);
     spectrum_energy (MeV) and spectrum_cdf (cumulative
     probability, last = 1) of a discrete spectrum (one line for a monoenergetic source);
     weight: the statistical weight of every primary (hence also the largest: it bounds what one
@@ -72,6 +74,31 @@ def _polar_cos(src, state):
 
 
 @jit
+def _gaussian_radius(sigma, state):
+    """Distance from the centre of a 2-D Gaussian of ``sigma`` per axis (Rayleigh: sigma sqrt(-2 ln U))."""
+    return sigma * math.sqrt(-2.0 * math.log(uniform(state)))
+
+
+@jit
+def _head(src, state):
+    """(x, y, z, u, v, w) leaving a linac head's window (mcdose/sources/ioert.py): a Gaussian spot about
+    the window centre across the head axis ``src.direction``; the mean direction from the virtual point
+    ``distance`` upstream through the start point (along the axis if 0); a Gaussian angular spread."""
+    g, d = src.geometry, src.direction
+    r = _gaussian_radius(g[3], state)
+    px, py, pz = rotate(d[0], d[1], d[2], 0.0, 2.0 * math.pi * uniform(state))    # unit, across the axis
+    x, y, z = g[0] + r * px, g[1] + r * py, g[2] + r * pz
+    u, v, w = d[0], d[1], d[2]
+    if g[5] > 0.0:
+        u, v, w = g[5] * u + r * px, g[5] * v + r * py, g[5] * w + r * pz
+        norm = math.sqrt(u * u + v * v + w * w)
+        u, v, w = u / norm, v / norm, w / norm
+    theta = _gaussian_radius(g[4], state)
+    u, v, w = rotate(u, v, w, math.cos(theta), 2.0 * math.pi * uniform(state))
+    return x, y, z, u, v, w
+
+
+@jit
 def sample_primary(src, geo, rho_max, state):
     """(x, y, z, u, v, w, E, weight) of one primary particle (cm, unit direction, MeV, weight).
 
@@ -90,6 +117,9 @@ def sample_primary(src, geo, rho_max, state):
             d = src.direction
             u, v, w = rotate(d[0], d[1], d[2], _polar_cos(src, state), 2.0 * math.pi * uniform(state))
         return g[0], g[1], g[2], u, v, w, E, wt
+    if src.kind == LINAC_HEAD:
+        x, y, z, u, v, w = _head(src, state)
+        return x, y, z, u, v, w, E, wt
     if src.kind == VOLUME:
         for _ in range(MAX_TRIES):
             x = g[0] + (g[1] - g[0]) * uniform(state)

@@ -23,6 +23,7 @@ typical use:
   mcdose check examples/water_9MeV.toml      validate a configuration, print it resolved
   mcdose materials                           list the material library
   mcdose materials water --table             ESTAR/XCOM-style data table of one material
+  mcdose machines liac12                     a generic IOERT machine model (list all: mcdose machines)
   mcdose info result.h5                      what a result file holds
   mcdose plot result.h5 --kind isodose -o iso.png   isodose lines (also pdd, profile)
   mcdose compare result.h5 measured.mcc --html report.html   commissioning check
@@ -36,7 +37,8 @@ _NUMBERS = {"radius": Field("float", unit="cm", gt=0), "depth": Field("float", u
             "prescription": Field("float", unit="Gy", gt=0),
             "prescription_isodose": Field("float", unit="%", gt=0, le=100),
             "pass_rate": Field("float", unit="%", gt=0, le=100), "threshold": Field("float", unit="%", ge=0, le=100),
-            "ds_tol": Field("float", unit="%", gt=0), **dict.fromkeys(_MM_TOLERANCES, Field("float", unit="mm", gt=0))}
+            "ds_tol": Field("float", unit="%", gt=0), **dict.fromkeys(_MM_TOLERANCES, Field("float", unit="mm", gt=0)),
+            "energy": Field("float", unit="MeV", gt=0, le=50)}
 
 
 def _one_line(message: str) -> str:
@@ -64,15 +66,41 @@ def _check_numbers(args) -> None:
             field.check(f"--{dest.replace('_', '-')}", value)
 
 
-def _levels(text: str) -> list:
-    """argparse type of --levels: comma-separated finite numbers > 0."""
-    try:
-        levels = [float(v) for v in text.split(",")]
-    except ValueError:
-        levels = []
-    if not levels or not all(math.isfinite(v) and v > 0 for v in levels):
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: comma-separated numbers > 0, e.g. 90,80,50")
-    return levels
+def _number_list(zero_allowed: bool, example: str):
+    """argparse type: comma-separated finite numbers > 0 (>= 0 if ``zero_allowed``)."""
+    def parse(text: str) -> list:
+        try:
+            values = [float(v) for v in text.split(",")]
+        except ValueError:
+            values = []
+        if not values or not all(math.isfinite(v) and (v > 0 or zero_allowed and v == 0) for v in values):
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed: comma-separated numbers "
+                                             f"{'>= 0' if zero_allowed else '> 0'}, e.g. {example}")
+        return values
+    return parse
+
+
+def _cmd_output_factors(args) -> int:
+    from pathlib import Path
+
+    from . import machines
+    from . import output_factors as of
+    from .outputs import atomic_write, check_output
+    csv = None if args.output is None else check_output(Path(args.output), force=args.force)
+    folder = None
+    if args.runs is not None:
+        folder = Path(args.runs)
+        if not folder.is_dir() or folder.is_symlink():
+            raise InputError(f"--runs: {str(folder)!r} is not allowed: must be an existing folder (not a link)")
+    applicators = args.applicators or list(machines.load(args.machine).applicators.diameters)
+    results = of.run_all(args.machine, args.energy, applicators, args.bevels, args.histories, folder, args.threads)
+    rows = of.table(results)
+    print(of.format_table(rows, args.machine, args.energy))
+    if csv is not None:
+        text = "\n".join([of.CSV_HEADER] + [r.csv() for r in rows]) + "\n"
+        atomic_write(csv, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        print(f"wrote {csv}")
+    return 0
 
 
 def _cmd_check(args) -> int:
@@ -312,6 +340,17 @@ def _cmd_materials(args) -> int:
     return 0
 
 
+def _cmd_machines(args) -> int:
+    from . import machines
+    if args.name is None:
+        print(f"{'name':<12}title")
+        for name in machines.names():
+            print(f"{name:<12}{machines.load(name).title}")
+        return 0
+    print(machines.describe(machines.load(args.name)), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="mcdose", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"mcdose {__version__}")
@@ -350,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--plane", choices=["x", "y", "z"], help="isodose: plane x|y|z = --position (default y; "
                                                            "cylindrical meshes: the r-z plane)")
     g.add_argument("--position", type=float, help="isodose: plane position, cm (default 0)")
-    g.add_argument("--levels", type=_levels,
+    g.add_argument("--levels", type=_number_list(False, "90,80,50"),
                    help="isodose: comma-separated levels, %% of Dmax (default 100,90,80,50,20,10) or Gy with "
                         "--prescription")
     g.add_argument("--prescription", type=float, metavar="GY",
@@ -400,6 +439,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print stopping powers, CSDA range and attenuation coefficients (ESTAR/XCOM style)")
     m.add_argument("--csv", metavar="FILE", help="write the data table to a CSV file")
     m.set_defaults(func=_cmd_materials)
+
+    mc = sub.add_parser("machines", help="the IOERT machine library (generic open models of mobile linacs)")
+    mc.add_argument("name", nargs="?", help="machine name or machine file (.toml); omit to list all")
+    mc.set_defaults(func=_cmd_machines)
+
+    o = sub.add_parser("output-factors", help="IOERT output factors of a machine's applicators at one energy "
+                       "(dose at dmax on the axis relative to the 10-cm flat applicator, with R90, R50, Rp)")
+    o.add_argument("machine", help="machine name or machine file (.toml)")
+    o.add_argument("--energy", type=float, required=True, help="nominal energy, MeV")
+    o.add_argument("--applicators", type=_number_list(False, "4,6,10"),
+                   help="inner diameters, cm (default: all of the machine's; the 10-cm flat one is always run)")
+    o.add_argument("--bevels", type=_number_list(True, "0,30"), default=[0.0], help="degrees (default 0)")
+    o.add_argument("--histories", type=int, default=100_000, help="histories per applicator (default 1e5)")
+    o.add_argument("--threads", type=int, default=0, help="threads (default: all cores)")
+    o.add_argument("--runs", metavar="DIR", help="folder keeping each run (read again when its configuration matches)")
+    o.add_argument("-o", "--output", metavar="TABLE.csv", help="also write the table as CSV")
+    o.add_argument("--force", action="store_true", help="overwrite an existing CSV")
+    o.set_defaults(func=_cmd_output_factors)
     return p
 
 

@@ -24,7 +24,7 @@ try:  # Python >= 3.11
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from . import materials, sources
+from . import materials, shields, sources
 from .errors import InputError
 from .schema import PARTS, SCORERS, SECTIONS, Field, _show, check_spectrum
 
@@ -80,10 +80,10 @@ class Spec:
     """
 
     __slots__ = ("run", "source", "phantom", "scoring", "physics", "materials", "parts", "scorers", "source_path",
-                 "source_parts")
+                 "source_parts", "shields", "shield_parts")
 
     def __init__(self, sections: dict, user_materials: dict, source_path: str | None, parts=(), scorers=(),
-                 source_parts=()):
+                 source_parts=(), shields=(), shield_parts=()):
         for name in SECTIONS:
             object.__setattr__(self, name, Section(name, sections[name]))
         object.__setattr__(self, "materials", MappingProxyType(dict(user_materials)))
@@ -92,6 +92,9 @@ class Spec:
         object.__setattr__(self, "source_path", source_path)
         object.__setattr__(self, "source_parts",
                            tuple(Section(f"source parts[{i}]", p) for i, p in enumerate(source_parts)))
+        object.__setattr__(self, "shields", tuple(Section(f"shields[{i}]", p) for i, p in enumerate(shields)))
+        object.__setattr__(self, "shield_parts",
+                           tuple(Section(f"shield parts[{i}]", p) for i, p in enumerate(shield_parts)))
 
     def __setattr__(self, key, value):
         raise AttributeError("Spec is immutable; use mcdose.config.validate(spec.to_dict() | changes)")
@@ -101,7 +104,7 @@ class Spec:
         out = {name: _plain(getattr(self, name)._data) for name in SECTIONS}
         if self.materials:
             out["materials"] = {n: _material_dict(m) for n, m in self.materials.items()}
-        for key in ("parts", "scorers"):
+        for key in ("parts", "scorers", "shields"):
             if getattr(self, key):
                 out[key] = [_plain(p._data) for p in getattr(self, key)]
         return out
@@ -109,9 +112,10 @@ class Spec:
     @property
     def scene_parts(self) -> tuple:
         """The parts painted over the phantom: the source family's (an applicator, a probe), then the
-        user's [[parts]] (which therefore paint over the family's). Only the user's are written back in
-        :attr:`text`: the family adds its own again from the [source] section."""
-        return self.source_parts + self.parts
+        user's [[parts]] (which therefore paint over the family's), then the layers of the [[shields]].
+        Only the user's parts and shields are written back in :attr:`text`: the family adds its own
+        again from the [source] section."""
+        return self.source_parts + self.parts + self.shield_parts
 
     @property
     def text(self) -> str:
@@ -201,7 +205,7 @@ def validate(raw: dict, source_path: str | None = None) -> Spec:
     """Validate a configuration dict into a :class:`Spec` (errors name the key path)."""
     if not isinstance(raw, dict):
         raise InputError("configuration must be a table of sections")
-    known = set(SECTIONS) | {"materials", "parts", "scorers"}
+    known = set(SECTIONS) | {"materials", "parts", "scorers", "shields"}
     for name in raw:
         if name not in known:
             raise InputError(f"{_dotted(name)}: unknown section{_hint(name, known)}; "
@@ -218,15 +222,18 @@ def validate(raw: dict, source_path: str | None = None) -> Spec:
         if not isinstance(raw_section, dict):
             raise InputError(f"{name}: must be a table [{name}], got {raw_section!r}")
         resolved[name] = _validate_section(name, schema, raw_section)
-    if "spectrum_file" in resolved["source"]:
-        base = Path(source_path).parent if source_path else Path.cwd()
-        src = resolved["source"]
-        src["spectrum"] = read_spectrum_file(base / src.pop("spectrum_file"))
+    sources.resolve(resolved["source"], Path(source_path).parent if source_path else Path.cwd())
+    sources.check(resolved["source"])
     parts = _parts(raw.get("parts", []))
     source_parts = _parts(sources.parts(resolved["source"]), "source parts")
-    _check_materials(resolved, user_materials, {"source parts": source_parts, "parts": parts})
+    shields.check_tables(raw.get("shields", []))
+    shield_tables = [_validate_section(f"shields[{i}]", shields.SCHEMA, t) for i, t in enumerate(raw.get("shields", []))]
+    shield_parts = _parts(shields.shield_parts(shield_tables), "shield parts")
+    _check_materials(resolved, user_materials, {"source parts": source_parts, "parts": parts,
+                                                "shield parts": shield_parts})
     _check_cross(resolved)
-    return Spec(resolved, user_materials, source_path, parts, _scorers(raw.get("scorers", [])), source_parts)
+    return Spec(resolved, user_materials, source_path, parts, _scorers(raw.get("scorers", [])), source_parts,
+                shield_tables, shield_parts)
 
 
 def physics_section(**values) -> Section:
@@ -420,7 +427,6 @@ def _check_cross(resolved: dict) -> None:
     if energies and max(energies) <= cutoff:
         raise InputError(f"source.energy: {max(energies)} MeV is not above the {src['particle']} cut-off "
                          f"{cutoff} MeV (physics.{'photon' if src['particle'] == 'photon' else 'electron'}_cutoff)")
-    sources.check(src)
     sc = resolved["scoring"]
     if sc.get("estimator") == "tracklength" and src["particle"] != "photon":
         raise InputError("scoring.estimator: 'tracklength' scores photon kerma; it needs source.particle = 'photon'")
@@ -565,11 +571,11 @@ def _dotted(*keys) -> str:
 
 
 def dumps_toml(data: dict) -> str:
-    """Write a two-level dict (sections of scalars, arrays and inline tables; "parts", "scorers":
-    arrays of such tables) as TOML."""
+    """Write a two-level dict (sections of scalars, arrays and inline tables; "parts", "scorers",
+    "shields": arrays of such tables) as TOML."""
     lines = []
     for section, table in data.items():
-        if section in ("parts", "scorers"):
+        if section in ("parts", "scorers", "shields"):
             for part in table:
                 lines.append(f"[[{section}]]")
                 lines += [f"{_key(k)} = {_toml_value(v)}" for k, v in part.items()]

@@ -10,8 +10,8 @@ Sources
   PENELOPE element table (Salvat, NEA/MBDAV/R(2019)1); they were not checked
   against ICRU 37 itself here.
 - Compositions and I of water, air, PMMA, polystyrene, ICRU four-component
-  soft tissue, PTFE and the elements: NIST "Compositions of Materials used in
-  STAR Databases" (ICRU Report 37).
+  soft tissue, PTFE, Mylar, Kapton and the elements: NIST "Compositions of
+  Materials used in STAR Databases" (ICRU Report 37).
 - ICRU-44 tissues: compositions of ICRU Report 44 (1989) with the densities
   and I values of Hubbell & Seltzer, NISTIR 5632, Table 2 (NIST XAAMDI).
 - Conduction electrons per atom (density effect of conductors): Sternheimer,
@@ -150,4 +150,14 @@ LIBRARY: tuple = (
     Material("polyetherimide", 1.27, _pei.Z, _pei.mass_fractions, _pei.I_eV,
              "Formula C37H24N2O6 (Ultem 1000), 1.27 g/cm3; I by Bragg additivity (ICRU 37)", 0.0,
              "Polyetherimide (C37H24N2O6)n", ("pei", "ultem")),
+    # Exit windows of IOERT linacs. I = 233 eV (ICRU 37, as in NIST ESTAR); density 4.506 g/cm3
+    # (CRC Handbook; NIST STAR uses 4.54). Conductor: lowest valence 2 (module docstring rule).
+    Material("titanium", 4.506, (22,), (1.0,), ELEMENT_I_EV[22],
+             _STAR + " (I); density 4.506 g/cm3 (CRC Handbook; NIST STAR lists 4.54)", 2.0,
+             "Titanium", ("ti",)),
+    # Monitor-chamber and window films.
+    Material("mylar", 1.40, (1, 6, 8), (0.041959, 0.625017, 0.333025), 78.7, _STAR, 0.0,
+             "Polyethylene terephthalate, Mylar (C10H8O4)n", ("pet", "polyethylene_terephthalate")),
+    Material("kapton", 1.42, (1, 6, 7, 8), (0.026362, 0.691133, 0.073270, 0.209235), 79.6, _STAR, 0.0,
+             "Kapton polyimide film (C22H10N2O5)n", ("polyimide",)),
 )

@@ -19,13 +19,12 @@ from .electron_data import build_electron_data
 from .errors import InputError, TallyOverflowError
 from .kernels import codes
 from .kernels import tally as kt
-from .kernels.source import box_matter_fraction
 from .kernels.transport import run_batch
 from .mesh import mesh_arrays, region_masses, voxel_masses
 from .photon_data import build_photon_data
 from .results import Grid
 from .runner import BatchTally
-from .sources import source_arrays
+from .sources import check_scene, source_arrays
 
 CHUNKS_PER_THREAD = 8   # load balance only: results do not depend on the chunking
 ACCUMULATOR_LIMIT = 2 ** 62   # int64 units one kernel call may accumulate (half the range: a safety factor 2)
@@ -105,9 +104,7 @@ class TransportProblem:
         self.edata = build_electron_data(materials, physics["delta_threshold"], physics["brems_threshold"],
                                          physics["max_step_loss"], discrete=bool(physics["discrete_events"]))
         self.source = source_arrays(source)
-        if source["type"] == "volume" and box_matter_fraction(self.geo, self.source.geometry, 40) == 0.0:
-            raise InputError(f"source.box: {list(source['box'])} holds no matter of the phantom (cm): "
-                             "a volume source emits per unit mass")
+        check_scene(source, self.geo, self.source)
         lattice = self.geo.lat_material
         self.lattice_materials = np.unique(lattice[lattice >= 0]).astype(np.int64)
         self.n_bins = int(np.prod(grid.shape))

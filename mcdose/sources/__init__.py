@@ -8,7 +8,13 @@ declares
 * ``arrays(section) -> dict``: its part of :class:`~mcdose.kernels.source.SourceArrays`, at least
   ``kind`` (a source code of :mod:`mcdose.kernels.codes`) and ``geometry`` (float64[6]);
 * ``check_world(section, geometry)``: InputError when it would emit outside the world;
+* optionally ``resolve(section, base)``: makes the files it names absolute (``base``: the configuration's
+  folder);
 * optionally ``check(section)``: checks between its keys (may normalise values in place);
+* optionally ``check_scene(section, geo, arrays)``: InputError when the built scene (kernel arrays) cannot
+  hold its emission (a volume source's box without matter);
+* optionally ``spectrum(section) -> (energies MeV, probabilities)``: its own spectrum (a machine's) instead
+  of ``energy`` or ``spectrum``;
 * optionally ``parts(section) -> list``: [[parts]] tables (keys as a user writes them) that the
   family adds to the scene -- an applicator, a probe -- painted over the phantom before the user's
   [[parts]] and validated like them (``source parts[i]`` in messages).
@@ -25,7 +31,26 @@ from .. import schema  # noqa: F401  (first: schema assembles [source] from .reg
 from .point import polar_table
 from .registry import FAMILIES, PARTICLES
 
-__all__ = ["FAMILIES", "check", "check_world", "parts", "source_arrays", "spectrum", "mean_energy", "polar_table"]
+__all__ = ["FAMILIES", "check", "check_scene", "check_world", "parts", "resolve", "source_arrays", "spectrum",
+           "mean_energy", "polar_table"]
+
+
+def resolve(source, base) -> None:
+    """Read or locate the files a validated section names, relative to the configuration's folder
+    ``base`` (a Path): ``spectrum_file`` becomes ``spectrum``; the family resolves its own."""
+    if "spectrum_file" in source:
+        from ..config import read_spectrum_file
+        source["spectrum"] = read_spectrum_file(base / source.pop("spectrum_file"))
+    family = FAMILIES[source["type"]]
+    if hasattr(family, "resolve"):
+        family.resolve(source, base)
+
+
+def check_scene(source, geo, arrays) -> None:
+    """The family's checks of its emission against the built scene (kernel arrays), if any."""
+    family = FAMILIES[source["type"]]
+    if hasattr(family, "check_scene"):
+        family.check_scene(source, geo, arrays)
 
 
 def check(source) -> None:
@@ -47,7 +72,11 @@ def check_world(source, geometry) -> None:
 
 
 def spectrum(source) -> tuple:
-    """(energies MeV, probabilities) of the source: one line, or the normalised [E, weight] pairs."""
+    """(energies MeV, probabilities) of the source: the family's own, one line, or the normalised
+    [E, weight] pairs."""
+    family = FAMILIES[source["type"]]
+    if hasattr(family, "spectrum"):
+        return family.spectrum(source)
     if "energy" in source:
         return np.array([source["energy"]]), np.array([1.0])
     pairs = np.array(source["spectrum"], dtype=np.float64)

@@ -8,16 +8,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..kernels.codes import ELECTRON, PHOTON, POSITRON
-from ..schema import E_RANGE, Field, SectionSchema
-from . import beam, point, volume
+from ..schema import E_RANGE, ByValue, Field, SectionSchema
+from . import beam, ioert, point, volume
 
-FAMILIES = {"beam": beam, "point": point, "volume": volume}
+FAMILIES = {"beam": beam, "point": point, "volume": volume, "ioert": ioert}
 PARTICLES = {"photon": PHOTON, "electron": ELECTRON, "positron": POSITRON}
 MAX_PRIMARIES = 100     # primaries of one history: they wait together on the particle stack (kernels/tally.py)
 
 HEAD = {
-    "particle": Field("str", choices=("electron", "photon", "positron"), required=True),
-    "energy": Field("float", doc="monoenergetic kinetic energy", **E_RANGE),
+    "particle": Field("str", ByValue("type", {"ioert": "electron"}), choices=("electron", "photon", "positron"),
+                      required=True),
+    "energy": Field("float", doc="monoenergetic kinetic energy (type = 'ioert': the machine's nominal energy)",
+                    **E_RANGE),
     "spectrum": Field("spectrum", doc="[energy_MeV, weight] pairs"),
     "spectrum_file": Field("str", doc="text file of energy_MeV, weight rows (two columns; relative to the config file)"),
 }

@@ -23,6 +23,14 @@ def check(source) -> None:
             raise InputError(f"source.box: {axis}_min {box[2 * k]} must be < {axis}_max {box[2 * k + 1]} (cm)")
 
 
+def check_scene(source, geo, arrays) -> None:
+    """The box holds matter: a 40^3 grid of its points meets at least one (a volume source emits per unit mass)."""
+    from ..kernels.source import box_matter_fraction     # numba: at problem build only
+    if box_matter_fraction(geo, arrays.geometry, 40) == 0.0:
+        raise InputError(f"source.box: {list(source['box'])} holds no matter of the phantom (cm): "
+                         "a volume source emits per unit mass")
+
+
 def arrays(source) -> dict:
     """Kernel kind and geometry (the box, cm)."""
     return {"kind": VOLUME, "geometry": np.array(source["box"], dtype=np.float64)}

@@ -13,7 +13,7 @@ try:
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from mcdose import cli
+from mcdose import cli, shields
 from mcdose.config import dumps_toml
 from mcdose.schema import SECTIONS
 
@@ -65,6 +65,13 @@ BASES = {
         "phantom": {"type": "slabs", "size": [10.0, 10.0],
                     "layers": [{"material": "water", "thickness": 1.0}, {"material": "lung", "thickness": 4.0}]},
     },
+    "ioert_soft": {
+        "run": RUN, "scoring": CARTESIAN,
+        "source": {"type": "ioert", "machine": "mobetron", "energy": 9.0, "applicator": 5.0, "bevel": 15.0,
+                   "docking": "soft", "air_gap": 1.0, "tilt": 1.0},
+        "phantom": {"type": "box", "material": "breast", "size": [20.0, 20.0, 8.0]},
+        "shields": [{"type": "mobetron", "depth": 2.0, "diameter": 6.0, "center": [0.5, 0.0], "name": "disk"}],
+    },
     "shield": {
         "run": RUN, "scoring": CARTESIAN,
         "source": {"type": "beam", "particle": "electron", "energy": 6.0, "radius": 2.0},
@@ -105,6 +112,7 @@ def _cases():
             cases.append((f"{section}.{key}", base, (section, key)))
     cases += [(f"materials.{m}.{key}", "beam_box", ("materials", m, key))
               for m, entry in BASES["beam_box"]["materials"].items() for key in entry]
+    cases += [(f"shields.{key}", "ioert_soft", ("shields", 0, key)) for key in shields.SCHEMA.fields]
     return cases
 
 

@@ -20,6 +20,7 @@ NIST_Z_OVER_A = {
     "adipose": 0.55579, "breast": 0.55196, "lung": 0.55048, "cortical_bone": 0.51478,
     "ptfe": 0.47993, "beryllium": 0.44384, "aluminium": 0.48181, "copper": 0.45636,
     "tungsten": 0.40250, "gold": 0.40108, "lead": 0.39575,
+    "titanium": 0.45961, "mylar": 0.52037, "kapton": 0.51264,
 }
 
 # Library entries whose I is the NIST/ICRU tabulated value (eV).
@@ -28,15 +29,17 @@ NIST_I_EV = {
     "soft_tissue": 74.7, "skeletal_muscle": 74.6, "adipose": 64.8, "breast": 70.3, "lung": 75.2,
     "cortical_bone": 112.0, "ptfe": 99.1, "beryllium": 63.7, "aluminium": 166.0, "copper": 322.0,
     "tungsten": 727.0, "gold": 790.0, "lead": 823.0,
+    "titanium": 233.0, "mylar": 78.7, "kapton": 79.6,
 }
 
 REQUIRED = {
     "water", "air", "pmma", "polystyrene", "solid_water", "soft_tissue_icru4", "soft_tissue",
     "skeletal_muscle", "adipose", "breast", "lung", "cortical_bone", "aluminium", "copper", "lead",
     "tungsten", "gold", "beryllium", "stainless_steel", "ptfe", "polyetherimide",
+    "titanium", "mylar", "kapton",
 }
 
-CONDUCTORS = {"aluminium", "copper", "lead", "tungsten", "gold", "beryllium", "stainless_steel"}
+CONDUCTORS = {"aluminium", "copper", "lead", "tungsten", "gold", "beryllium", "stainless_steel", "titanium"}
 
 
 def _z_over_a_standard(m):
