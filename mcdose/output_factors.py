@@ -4,8 +4,8 @@ energy, the dose at dmax on the applicator axis per electron leaving the head, r
 1476, sec. IV.C), with dmax, R90, R50, Rp and the surface dose of each, all with 1-sigma
 uncertainties (batch method, propagated by :func:`mcdose.analysis.pdd_metrics`).
 
-The depth dose is read along the applicator axis: a Cartesian column of 1 x 0.2 cm (x by y) bins
-0.1 cm deep in water follows the axis, which leans by the bevel angle towards +y
+The depth dose is read along the applicator axis: a Cartesian column of 1 x 0.5 cm (x by y) bins
+0.2 cm deep in water follows the axis, which leans by the bevel angle towards +y
 (:mod:`mcdose.sources.applicator`); depth is measured along the axis from the face centre. Runs are
 kept in a folder and read again when their resolved configuration is the one asked for.
 """
@@ -23,7 +23,7 @@ from .errors import InputError
 
 REFERENCE_DIAMETER_CM, REFERENCE_BEVEL = 10.0, 0.0
 COLUMN_HALF_WIDTH_CM = 0.5          # x: one bin of 1 cm about the axis
-Y_STEP_CM, Z_STEP_CM, DEPTH_CM = 0.2, 0.1, 8.0
+Y_STEP_CM, Z_STEP_CM, DEPTH_CM = 0.5, 0.2, 8.0
 CSV_HEADER = ("applicator_cm,bevel_deg,dmax_cm,dmax_sigma_cm,dose_at_dmax_Gy_per_electron,dose_sigma,"
               "factor,factor_sigma,r90_cm,r90_sigma_cm,r50_cm,r50_sigma_cm,rp_cm,rp_sigma_cm,surface_dose,surface_sigma")
 

@@ -1,4 +1,7 @@
-"""6 and 9 MeV electron beams in water against EGSnrc (DOSRZnrc), benchmarks/reference/E6.csv and E9.csv.
+"""6 and 9 MeV electron beams in water and the 9 MeV IOERT applicator APP9 (a cone point source through a
+10-cm PMMA tube, built by the ioert family's applicator builder) against EGSnrc (DOSRZnrc),
+benchmarks/reference/E6.csv, E9.csv and APP9.csv; APP9 adds the surface dose (3 % of Dmax) and the
+3-4 and 4-5 cm ring ratios at the surface and over the dmax plateau (3 %).
 
 The problem, the mcdose configuration and every issue-6 criterion live in benchmarks/egsnrc_electrons.py
 (`config`, `compare`); each criterion passes when |difference| <= allowance + 3 sigma (mcdose and

@@ -156,3 +156,19 @@ def test_planes_enclosing_the_world_record_the_escaped_energy(beam):
         ps = p.phase_space
         recorded = float(np.sum(ps[:, 9] * ps[:, 10]))      # energy x weight
         assert recorded == pytest.approx(p.counters["escaped"], rel=1e-9)
+
+
+def test_records_beyond_max_records_are_dropped_and_counted():
+    """A buffer smaller than the crossings: each batch keeps at most max_records records (split over
+    its chunks), the rest are counted, and kept + dropped is the full run's number of crossings."""
+    _, _, full, _ = _beam("photon")
+    limit = 8
+    spec = validate({**BEAM, "scorers": [{**s, "max_records": limit} for s in BEAM["scorers"]]})
+    problem = build_problem(spec)
+    plan = RunPlan.of(spec, problem)
+    small = [run_batch(problem, plan, b, threads=1) for b in range(plan.batches)]
+    for a, b in zip(small, full):
+        assert 0 < len(a.phase_space) <= limit * len(BEAM["scorers"]) and a.phase_space_dropped > 0
+        assert len(a.phase_space) + a.phase_space_dropped == len(b.phase_space)
+    result = merge(problem, spec, small)
+    assert result.phase_space.dropped == sum(p.phase_space_dropped for p in small)

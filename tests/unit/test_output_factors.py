@@ -29,7 +29,7 @@ def pdd(depth):
 def test_axis_column_follows_the_tilted_axis(bevel):
     t = math.tan(math.radians(bevel))
     # dose falling off sideways from the axis y = z tan b: only the bins on the axis carry the pdd
-    result = synthetic(bevel, lambda y, z: pdd(z / math.cos(math.radians(bevel))) * np.exp(-((y - z * t) / 0.2) ** 2))
+    result = synthetic(bevel, lambda y, z: pdd(z / math.cos(math.radians(bevel))) * np.exp(-((y - z * t) / 0.5) ** 2))
     depth, dose, sigma = of.axis_depth_dose(result, bevel)
     on_axis = pdd(depth)
     assert np.all(dose / on_axis > math.exp(-1.0)) and np.allclose(sigma, 0.01 * dose)
