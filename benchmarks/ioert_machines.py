@@ -4,8 +4,10 @@ measurements. Depths in cm, dose per electron leaving the head.
 
 * R50 etc.: central axis (r < 1 cm), 0.1 cm slabs (the figures the README's machine table documents).
 * Soft dock (Mobetron-type, 9 MeV, 10 cm): the dose at dmax on the axis for air gaps 0-3 cm against
-  (d0 / (d0 + gap))^2, d0 the distance from the virtual source (the exit window, minus the machine's
-  virtual_source_distance) to dmax. Issue 15 asks for 2 %.
+  (d0 / (d0 + gap))^2, d0 the distance from the exit window (minus the machine's
+  virtual_source_distance) to dmax. Issue 15 asks for 2 % about the virtual source; this generic
+  Mobetron-type beam is not broad, so its effective source (TG-25 effective SSD, fitted in
+  tests/physics/test_ioert_physics.py) lies ~1.6 d0 from dmax and the window figures drift by 3-4 % at 3 cm.
 * Shields: the Mobetron-type disk (PMMA 0.71 + Cu 0.25 cm) at 6/9/12 MeV (10-cm applicator) and the
   Al 0.2 + Pb 0.4 cm disk on the LIAC-type at 6-12 MeV, each with its upstream face at the depth of the
   beam's R90 (the clinical placement: the target above the disk within the 90 % isodose), doses over
