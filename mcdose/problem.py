@@ -16,7 +16,7 @@ import numpy as np
 from . import phantoms
 from .config import preflight
 from .electron_data import build_electron_data
-from .errors import InputError, TallyOverflowError
+from .errors import TallyOverflowError
 from .kernels import codes
 from .kernels import tally as kt
 from .kernels.transport import run_batch
