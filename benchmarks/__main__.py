@@ -6,15 +6,18 @@ geometry and scoring-mesh steps per second; x50: photon transport speed and effi
 against EGSnrc on 1 and 2 threads; egsnrc_electrons: the same for the 9 MeV electron beam E9
 and the IOERT applicator APP9 (2e5 histories each) with their comparison tables against EGSnrc
 and APP9's time to 1 %; ioert_machines: R50 of every library machine and energy, the soft-dock air
-gap against the inverse square law and the shielding disks beside published figures.
+gap against the inverse square law and the shielding disks beside published figures; phsp_read: IAEA
+phase-space reading speed and memory on a 10^7-particle file.
 """
-from . import egsnrc_electrons, ioert_machines, mesh_navigation, navigation, nist_extended, physics_tables, x50
+from . import (egsnrc_electrons, ioert_machines, mesh_navigation, navigation, nist_extended, physics_tables,
+               phsp_read, x50)
 
 for name, run in (("physics tables", physics_tables.main), ("NIST extended set", nist_extended.main),
                   ("geometry navigation", navigation.main),
                   ("scoring-mesh navigation", mesh_navigation.main), ("X50 photon transport", x50.main),
                   ("E9 electron transport", lambda: egsnrc_electrons.main([])),
                   ("APP9 IOERT applicator", lambda: egsnrc_electrons.main(["--cases", "APP9"])),
-                  ("IOERT machines", lambda: ioert_machines.main([]))):
+                  ("IOERT machines", lambda: ioert_machines.main([])),
+                  ("IAEA phase-space reading", lambda: phsp_read.main([]))):
     print(f"\n== {name} ==")
     run()

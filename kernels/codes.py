@@ -26,7 +26,7 @@ N_COUNTERS = 5
 CARTESIAN, CYLINDRICAL, SPHERICAL = 0, 1, 2
 
 # Source kinds: SourceArrays.kind (kernels/source.py).
-BEAM_CIRCLE, BEAM_RECTANGLE, POINT, VOLUME, LINAC_HEAD = 0, 1, 2, 3, 4
+BEAM_CIRCLE, BEAM_RECTANGLE, POINT, VOLUME, LINAC_HEAD, PHASE_SPACE = 0, 1, 2, 3, 4, 5
 
 # Physical constants: CODATA 2018 (E. Tiesinga, P. J. Mohr, D. B. Newell, B. N. Taylor,
 # Rev. Mod. Phys. 93 (2021) 025010).

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import jit
-from .codes import BEAM_CIRCLE, EMITTED, LINAC_HEAD, MEC2, POINT, POSITRON, VOLUME
+from .codes import BEAM_CIRCLE, EMITTED, LINAC_HEAD, MEC2, PHASE_SPACE, POINT, POSITRON, VOLUME
 from .geometry import cross, medium
 from .photon_interactions import rotate
 from .rng import uniform
@@ -22,12 +22,14 @@ MAX_TRIES = 1_000_000         # rejection tries of a volume source before it giv
 
 
 class SourceArrays(NamedTuple):
-    """kind: BEAM_CIRCLE | BEAM_RECTANGLE | POINT | VOLUME | LINAC_HEAD; particle: PHOTON | ELECTRON | POSITRON
-    (:mod:`.codes`); geometry: float64[6] =
+    """kind: BEAM_CIRCLE | BEAM_RECTANGLE | POINT | VOLUME | LINAC_HEAD | PHASE_SPACE; particle: PHOTON | ELECTRON |
+    POSITRON (:mod:`.codes`); geometry: float64[6] =
     (radius or half-width x, half-width y, z0, focus distance (0 = parallel), unused, unused) for beams,
     (x, y, z, ...) for point sources, (x_min, x_max, y_min, y_max, z_min, z_max) for volume sources,
     (window centre x, y, z, spot sigma cm, angular sigma rad, virtual source distance cm) for a linac
-    head (:func:`_head`);
+    head (:func:`_head`), (uses per file history, the batch's first history's use, rotation 0 none | 1 random |
+    2 fixed, fixed angle rad, mirror 0 none | 1 x | 2 y, weight factor) for a phase space
+    (:func:`_phase_space_history`);
     spectrum_energy (MeV) and spectrum_cdf (cumulative
     probability, last = 1) of a discrete spectrum (one line for a monoenergetic source);
     weight: the statistical weight of every primary (hence also the largest: it bounds what one
@@ -35,7 +37,10 @@ class SourceArrays(NamedTuple):
     starts (:func:`sample_primaries`); direction: float64[3], unit axis of a point
     source's polar-angle distribution; polar_mu: increasing cos(polar angle) nodes about it and
     polar_cdf: the cumulative probability at each node (0 ... 1), cos linear in between; both
-    empty for isotropic emission."""
+    empty for isotropic emission; particles: a phase space's particles of this batch, rows (x, y, z, u,
+    v, w, E, weight, kind) in its own frame, and history_start: where each of its histories starts in them
+    (int64, one more than histories); frame: float64[12], the rotation (3 x 3, row major) and translation (cm)
+    from that frame into the scene. Empty (identity frame) for every other kind."""
 
     kind: int
     particle: int
@@ -47,6 +52,9 @@ class SourceArrays(NamedTuple):
     direction: np.ndarray
     polar_mu: np.ndarray
     polar_cdf: np.ndarray
+    particles: np.ndarray
+    history_start: np.ndarray
+    frame: np.ndarray
 
 
 @jit
@@ -148,16 +156,55 @@ def sample_primary(src, geo, rho_max, state):
 
 
 @jit
-def sample_primaries(src, geo, rho_max, state, stack, counters):
-    """Start a history: push its ``src.primaries`` primaries (:func:`sample_primary`, drawn in turn)
-    on the empty particle stack and add their emitted energy -- kinetic, plus 2 mc² for a positron,
-    times the weight, as the tallies count it -- to ``counters[EMITTED]``; returns the stack size.
+def _emit(stack, n, counters, x, y, z, u, v, w, e, kind, wt):
+    """Push a primary and add its emitted energy -- kinetic, plus 2 mc² for a positron, times the
+    weight, as the tallies count it -- to ``counters[EMITTED]``; returns the stack size."""
+    counters[EMITTED] += units((e + 2.0 * MEC2 if kind == POSITRON else e) * wt)
+    return push(stack, n, x, y, z, u, v, w, e, kind, wt)
+
+
+@jit
+def _phase_space_history(src, history, state, stack, counters):
+    """Push the particles of the phase-space history that batch history ``history`` uses: file history
+    (first use + history) // uses of this batch's segment, each used ``uses`` times in a row. In the
+    file's frame a history is mirrored (x -> -x or y -> -y, with the direction), then turned about the
+    file's z axis (by one random angle per use, or the fixed one); then placed by ``src.frame``. Weights
+    are the file's times the factor (histories in the file / original histories: dose per original
+    history). Returns the stack size."""
+    g, f, p = src.geometry, src.frame, src.particles
+    k = (int(g[1]) + history) // int(g[0])
+    mode, mirror = int(g[2]), int(g[4])
+    phi = 2.0 * math.pi * uniform(state) if mode == 1 else g[3]
+    c, s = math.cos(phi), math.sin(phi)
+    n = 0
+    for i in range(src.history_start[k], src.history_start[k + 1]):
+        x, y, z, u, v, w = p[i, 0], p[i, 1], p[i, 2], p[i, 3], p[i, 4], p[i, 5]
+        if mirror == 1:
+            x, u = -x, -u
+        elif mirror == 2:
+            y, v = -y, -v
+        if mode != 0:
+            x, y, u, v = c * x - s * y, s * x + c * y, c * u - s * v, s * u + c * v
+        n = _emit(stack, n, counters,
+                  f[0] * x + f[1] * y + f[2] * z + f[9], f[3] * x + f[4] * y + f[5] * z + f[10],
+                  f[6] * x + f[7] * y + f[8] * z + f[11],
+                  f[0] * u + f[1] * v + f[2] * w, f[3] * u + f[4] * v + f[5] * w, f[6] * u + f[7] * v + f[8] * w,
+                  p[i, 6], int(p[i, 8]), p[i, 7] * g[5])
+    return n
+
+
+@jit
+def sample_primaries(src, geo, rho_max, state, stack, counters, history):
+    """Start history ``history`` (of this batch): push its primaries on the empty particle stack -- a
+    phase space's particles of that history, else ``src.primaries`` primaries (:func:`sample_primary`,
+    drawn in turn) -- and count their emitted energy (:func:`_emit`); returns the stack size.
     The dose stays per history: a history of k primaries scores k times the dose of one."""
+    if src.kind == PHASE_SPACE:
+        return _phase_space_history(src, history, state, stack, counters)
     n = 0
     for _ in range(src.primaries):
         x, y, z, u, v, w, e, wt = sample_primary(src, geo, rho_max, state)
-        counters[EMITTED] += units((e + 2.0 * MEC2 if src.particle == POSITRON else e) * wt)
-        n = push(stack, n, x, y, z, u, v, w, e, src.particle, wt)
+        n = _emit(stack, n, counters, x, y, z, u, v, w, e, src.particle, wt)
     return n
 
 

@@ -25,10 +25,11 @@ QUANTUM = 2.0 ** -36          # MeV per accumulator unit (1.5e-11 MeV)
 INV_QUANTUM = 2.0 ** 36
 STACK_COLUMNS = 9
 STACK_SIZE = 512              # particles of one history waiting for transport
-# Plane scorers: planes (n_planes, PLANE_COLUMNS) rows (nx, ny, nz, d, photon, electron, positron): the
-# plane n . x = d (unit n) and 1.0 for each kind it records; a chunk's records (capacity, RECORD_COLUMNS)
+# Plane scorers: planes (n_planes, PLANE_COLUMNS) rows (nx, ny, nz, d, photon, electron, positron, e_min): the
+# plane n . x = d (unit n), 1.0 for each kind it records, and the least kinetic energy (MeV) it records;
+# a chunk's records (capacity, RECORD_COLUMNS)
 # rows (plane, x, y, z, u, v, w, E, weight, kind, history) and its int64 row (records, dropped, history).
-PLANE_COLUMNS = 7
+PLANE_COLUMNS = 8
 RECORD_COLUMNS = 11
 PLANE_TOL = 1e-9              # cm: a crossing this close after a flight's start was its predecessor's
 
@@ -56,7 +57,8 @@ def deposit(mesh, tally, counters, region, x, y, z, e, wt, scored):
 def score_planes(planes, records, rec_n, x, y, z, u, v, w, length, e, de, wt, kind):
     """Record every scoring plane the straight flight from (x, y, z) along the unit (u, v, w) over
     ``length`` cm crosses, for a particle of ``kind`` and weight wt whose kinetic energy goes from e
-    to e - de linearly along the flight (MeV). A crossing s cm along counts when
+    to e - de linearly along the flight (MeV), when that energy at the crossing is at least the plane's
+    e_min (MeV) and above 0. A crossing s cm along counts when
     PLANE_TOL < s <= length + PLANE_TOL, so a flight that ends on a plane and the next that starts
     there record it once; records beyond the buffer's capacity are counted in rec_n[1]."""
     for i in range(planes.shape[0]):
@@ -68,13 +70,16 @@ def score_planes(planes, records, rec_n, x, y, z, u, v, w, length, e, de, wt, ki
         s = (planes[i, 3] - planes[i, 0] * x - planes[i, 1] * y - planes[i, 2] * z) / cos
         if not PLANE_TOL < s <= length + PLANE_TOL:
             continue
+        e_cross = e - de * min(s / length, 1.0) if length > 0.0 else e
+        if e_cross <= 0.0 or e_cross < planes[i, 7]:
+            continue
         r = rec_n[0]
         if r >= records.shape[0]:
             rec_n[1] += 1
             continue
         records[r, 0], records[r, 1], records[r, 2], records[r, 3] = i, x + s * u, y + s * v, z + s * w
         records[r, 4], records[r, 5], records[r, 6] = u, v, w
-        records[r, 7] = e - de * min(s / length, 1.0) if length > 0.0 else e
+        records[r, 7] = e_cross
         records[r, 8], records[r, 9], records[r, 10] = wt, kind, rec_n[2]
         rec_n[0] = r + 1
 

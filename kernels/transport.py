@@ -27,8 +27,8 @@ from .tally import STACK_COLUMNS, STACK_SIZE
 
 @jit
 def _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settings, lattice_materials, rho_max,
-             rho_source, seg_len, seg_idx, planes, records, rec_n):
-    n = sample_primaries(src, geo, rho_source, state, stack, counters)
+             rho_source, seg_len, seg_idx, planes, records, rec_n, history):
+    n = sample_primaries(src, geo, rho_source, state, stack, counters, history)
     while n > 0:
         n -= 1
         kind = int(stack[n, 7])
@@ -73,4 +73,4 @@ def run_batch(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histor
             stream_init(state, seed, batch, h)
             rec_n[c, 2] = h
             _history(geo, mesh, pdata, edata, src, state, stack, tally[tid], counters[tid], settings,
-                     lattice_materials, rho_max, rho_source, seg_len, seg_idx, planes, records[c], rec_n[c])
+                     lattice_materials, rho_max, rho_source, seg_len, seg_idx, planes, records[c], rec_n[c], h)

@@ -24,6 +24,7 @@ typical use:
   mcdose materials                           list the material library
   mcdose materials water --table             ESTAR/XCOM-style data table of one material
   mcdose machines liac12                     a generic IOERT machine model (list all: mcdose machines)
+  mcdose phsp info exit.IAEAheader           an IAEA phase-space file: counts, spectra (plot: figures)
   mcdose info result.h5                      what a result file holds
   mcdose plot result.h5 --kind isodose -o iso.png   isodose lines (also pdd, profile)
   mcdose compare result.h5 measured.mcc --html report.html   commissioning check
@@ -351,6 +352,24 @@ def _cmd_machines(args) -> int:
     return 0
 
 
+def _cmd_phsp(args) -> int:
+    from pathlib import Path
+
+    from .phsp import paths
+    from .phsp.report import info_text, plot
+    header, data = paths(args.file)
+    if args.action == "info":
+        print(info_text(header), end="")
+        return 0
+    from .outputs import check_output
+    from .plotting_dose import image_suffixes
+    out = Path(args.output) if args.output else header.with_name(f"{header.stem}_phsp.png")
+    check_output(out, force=True, inputs=[("the phase-space header", header), ("the phase-space data", data)],
+                 suffixes=image_suffixes())
+    print(f"wrote {plot(header, out)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="mcdose", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"mcdose {__version__}")
@@ -457,6 +476,13 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("-o", "--output", metavar="TABLE.csv", help="also write the table as CSV")
     o.add_argument("--force", action="store_true", help="overwrite an existing CSV")
     o.set_defaults(func=_cmd_output_factors)
+
+    ph = sub.add_parser("phsp", help="IAEA phase-space files: summary (info) or figures (plot)")
+    ph.add_argument("action", choices=("info", "plot"), help="info: header, counts, spectra; plot: spectra, "
+                    "fluence map, angular distribution")
+    ph.add_argument("file", help="NAME.IAEAheader or NAME.IAEAphsp")
+    ph.add_argument("-o", "--output", metavar="FIG.png", help="plot: the figure (default NAME_phsp.png beside it)")
+    ph.set_defaults(func=_cmd_phsp)
     return p
 
 

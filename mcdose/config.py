@@ -26,7 +26,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 from . import materials, shields, sources
 from .errors import InputError
-from .schema import PARTS, SCORERS, SECTIONS, Field, _show, check_spectrum
+from .schema import PARTS, PHASE_SPACE_SCORERS, SCORERS, SECTIONS, Field, _show, check_spectrum
 
 __all__ = ["Spec", "load_config", "validate", "preflight"]
 
@@ -76,14 +76,15 @@ class Spec:
     :class:`Section` views with every default filled in and every grid
     resolved to explicit edges (cm). ``materials`` maps user material names to
     :class:`~mcdose.materials.Material`. ``parts`` and ``scorers`` are tuples of :class:`Section`
-    views of the [[parts]] and [[scorers]] tables, in order. ``text`` is the resolved TOML.
+    views of the [[parts]] and [[scorers]] tables, in order; ``phase_space`` of the
+    [[scoring.phase_space]] tables (phase-space files). ``text`` is the resolved TOML.
     """
 
     __slots__ = ("run", "source", "phantom", "scoring", "physics", "materials", "parts", "scorers", "source_path",
-                 "source_parts", "shields", "shield_parts")
+                 "source_parts", "shields", "shield_parts", "phase_space")
 
     def __init__(self, sections: dict, user_materials: dict, source_path: str | None, parts=(), scorers=(),
-                 source_parts=(), shields=(), shield_parts=()):
+                 source_parts=(), shields=(), shield_parts=(), phase_space=()):
         for name in SECTIONS:
             object.__setattr__(self, name, Section(name, sections[name]))
         object.__setattr__(self, "materials", MappingProxyType(dict(user_materials)))
@@ -95,6 +96,8 @@ class Spec:
         object.__setattr__(self, "shields", tuple(Section(f"shields[{i}]", p) for i, p in enumerate(shields)))
         object.__setattr__(self, "shield_parts",
                            tuple(Section(f"shield parts[{i}]", p) for i, p in enumerate(shield_parts)))
+        object.__setattr__(self, "phase_space",
+                           tuple(Section(f"scoring.phase_space[{i}]", p) for i, p in enumerate(phase_space)))
 
     def __setattr__(self, key, value):
         raise AttributeError("Spec is immutable; use mcdose.config.validate(spec.to_dict() | changes)")
@@ -107,6 +110,8 @@ class Spec:
         for key in ("parts", "scorers", "shields"):
             if getattr(self, key):
                 out[key] = [_plain(p._data) for p in getattr(self, key)]
+        if self.phase_space:
+            out["scoring"]["phase_space"] = [_plain(p._data) for p in self.phase_space]
         return out
 
     @property
@@ -221,6 +226,8 @@ def validate(raw: dict, source_path: str | None = None) -> Spec:
             raw_section = raw[name]
         if not isinstance(raw_section, dict):
             raise InputError(f"{name}: must be a table [{name}], got {raw_section!r}")
+        if name == "scoring":
+            raw_section = {k: v for k, v in raw_section.items() if k != "phase_space"}
         resolved[name] = _validate_section(name, schema, raw_section)
     sources.resolve(resolved["source"], Path(source_path).parent if source_path else Path.cwd())
     sources.check(resolved["source"])
@@ -232,8 +239,9 @@ def validate(raw: dict, source_path: str | None = None) -> Spec:
     _check_materials(resolved, user_materials, {"source parts": source_parts, "parts": parts,
                                                 "shield parts": shield_parts})
     _check_cross(resolved)
+    phase_space = _phase_space(raw.get("scoring", {}).get("phase_space", []))
     return Spec(resolved, user_materials, source_path, parts, _scorers(raw.get("scorers", [])), source_parts,
-                shield_tables, shield_parts)
+                shield_tables, shield_parts, phase_space)
 
 
 def physics_section(**values) -> Section:
@@ -258,11 +266,6 @@ def _validate_section(name: str, schema, raw_section: dict) -> dict:
     for key in raw_section:
         if key not in fields:
             raise InputError(f"{name}.{_key(key)}: unknown key{_hint(key, allowed)}; allowed: {', '.join(allowed)}")
-    for group in schema.one_of:
-        present = [k for k in group if k in raw_section]
-        if len(present) != 1:
-            got = f" (got {', '.join(present)})" if present else ""
-            raise InputError(f"{name}: give exactly one of {', '.join(group)}{got}")
     out = {}
     for key, field in fields.items():
         path = f"{name}.{key}"
@@ -272,6 +275,13 @@ def _validate_section(name: str, schema, raw_section: dict) -> dict:
             raise InputError(f"{path}: missing; {field.describe()}")
         elif field.applies(out) and (default := field.default_for(out)) is not None:
             out[key] = default
+    for group in schema.one_of:
+        if not any(fields[k].applies(out) for k in group):
+            continue                      # none of the group is used with these values (their own check)
+        present = [k for k in group if k in raw_section]
+        if len(present) != 1:
+            got = f" (got {', '.join(present)})" if present else ""
+            raise InputError(f"{name}: give exactly one of {', '.join(group)}{got}")
     for key in list(out):
         if not fields[key].applies(out):
             raise InputError(f"{name}.{key}: not used with {fields[key].condition_text()}")
@@ -285,12 +295,41 @@ def _scorers(tables) -> list:
     out = []
     for i, table in enumerate(tables):
         sc = _validate_section(f"scorers[{i}]", SCORERS, table)
-        if ("normal" in sc) != ("point" in sc):
-            raise InputError(f"scorers[{i}]: give z, or point and normal (a general plane)")
-        if "normal" in sc and not any(sc["normal"]):
-            raise InputError(f"scorers[{i}].normal: {list(sc['normal'])} is not allowed: must not be all 0")
+        _check_plane(f"scorers[{i}]", sc)
         out.append(sc)
     return out
+
+
+PHASE_SPACE_SUFFIXES = (".IAEAheader", ".IAEAphsp")
+
+
+def _phase_space(tables) -> list:
+    """The [[scoring.phase_space]] tables, each validated as scoring.phase_space[i]: a plane (z, or point
+    and normal) and a file named NAME.IAEAheader or NAME.IAEAphsp (kept as the header's name), each file once."""
+    label = "scoring.phase_space"
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise InputError(f"{label}: must be an array of tables [[{label}]]")
+    out, files = [], {}
+    for i, table in enumerate(tables):
+        sc = _validate_section(f"{label}[{i}]", PHASE_SPACE_SCORERS, table)
+        _check_plane(f"{label}[{i}]", sc)
+        name = sc["file"]
+        if not name.endswith(PHASE_SPACE_SUFFIXES) or not Path(name).stem:
+            raise InputError(f"{label}[{i}].file: {name!r} is not allowed: must be NAME.IAEAheader or NAME.IAEAphsp")
+        sc["file"] = str(Path(name).with_suffix(".IAEAheader"))
+        if sc["file"] in files:
+            raise InputError(f"{label}[{i}].file: {sc['file']!r} is written by {label}[{files[sc['file']]}] already")
+        files[sc["file"]] = i
+        out.append(sc)
+    return out
+
+
+def _check_plane(label: str, sc: dict) -> None:
+    """A plane scorer's z, or point with a non-zero normal."""
+    if ("normal" in sc) != ("point" in sc):
+        raise InputError(f"{label}: give z, or point and normal (a general plane)")
+    if "normal" in sc and not any(sc["normal"]):
+        raise InputError(f"{label}.normal: {list(sc['normal'])} is not allowed: must not be all 0")
 
 
 def _parts(tables, label: str = "parts") -> list:
@@ -435,6 +474,12 @@ def _check_cross(resolved: dict) -> None:
 
 # ----------------------------------------------------------------------------------------------
 # preflight: the scoring mesh against the phantom and the machine
+
+def inform(message: str) -> None:
+    """A line for the user, ``mcdose: MESSAGE`` (what was loaded), logged to the ``mcdose`` logger at the
+    warning level so that it is printed where logging is not configured, as in the CLI."""
+    log.warning("mcdose: %s", message)
+
 
 def warn(message: str) -> None:
     """A warning to the user: one line ``mcdose: warning: MESSAGE`` logged to the ``mcdose`` logger
@@ -588,6 +633,10 @@ def dumps_toml(data: dict) -> str:
                 lines.append("")
             continue
         lines.append(f"[{_key(section)}]")
-        lines += [f"{_key(k)} = {_toml_value(v)}" for k, v in table.items()]
+        lines += [f"{_key(k)} = {_toml_value(v)}" for k, v in table.items() if k != "phase_space"]
         lines.append("")
+        for entry in table.get("phase_space", ()):        # [[scoring.phase_space]]
+            lines.append(f"[[{_key(section)}.phase_space]]")
+            lines += [f"{_key(k)} = {_toml_value(v)}" for k, v in entry.items()]
+            lines.append("")
     return "\n".join(lines)

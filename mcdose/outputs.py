@@ -104,7 +104,8 @@ def atomic_write(path, write) -> Path:
 def config_inputs(config, overrides=None) -> list:
     """``(what, path)`` of the files a run of ``config`` (TOML path, dict or Spec; ``overrides`` as
     ``{"section.key": value}``) reads: the configuration file and, where given,
-    source.spectrum_file, phantom.file and phantom.density_file (relative to the configuration's
+    source.spectrum_file, source.file (a phase space: header and data), phantom.file and
+    phantom.density_file (relative to the configuration's
     folder). Unreadable configurations give the file alone: loading them reports what is wrong.
     """
     from .config import Spec, tomllib
@@ -122,8 +123,11 @@ def config_inputs(config, overrides=None) -> list:
     values.update(overrides or {})
     base = Path(source).parent if source else Path()
     found = [("the configuration", Path(source))] if source else []
-    found += [(key, base / values[key]) for key in ("source.spectrum_file", "phantom.file", "phantom.density_file")
+    found += [(key, base / values[key]) for key in ("source.spectrum_file", "source.file", "phantom.file",
+                                                    "phantom.density_file")
               if isinstance(values.get(key), (str, os.PathLike))]
+    if isinstance(values.get("source.file"), (str, os.PathLike)):       # a phase space: its data beside it
+        found.append(("source.file", (base / values["source.file"]).with_suffix(".IAEAphsp")))
     return found
 
 

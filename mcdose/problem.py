@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 from . import phantoms
-from .config import preflight
+from .config import inform, preflight
 from .electron_data import build_electron_data
 from .errors import TallyOverflowError
 from .kernels import codes
@@ -23,11 +23,13 @@ from .kernels.transport import run_batch
 from .mesh import mesh_arrays, region_masses, voxel_masses
 from .photon_data import build_photon_data
 from .results import Grid
-from .runner import BatchTally
-from .sources import check_scene, source_arrays
+from .runner import BatchTally, batch_sizes
+from .sources import check_scene, describe, feed, source_arrays
 
 CHUNKS_PER_THREAD = 8   # load balance only: results do not depend on the chunking
 ACCUMULATOR_LIMIT = 2 ** 62   # int64 units one kernel call may accumulate (half the range: a safety factor 2)
+FILE_RECORDS = 100_000        # first record buffer per batch of a run writing phase-space files (it grows)
+MAX_CALL_RECORDS = 50_000_000  # records one kernel call may hold (11 float64 each: 4.4 GB)
 
 
 def build_problem(spec) -> "TransportProblem":
@@ -37,13 +39,17 @@ def build_problem(spec) -> "TransportProblem":
                               parts=spec.scene_parts)
     phantoms.check_source(geometry, spec.source)
     preflight(spec, geometry)
+    if loaded := describe(spec.source):
+        inform(loaded)
     return TransportProblem(geometry, Grid.from_scoring(spec.scoring), spec.material, spec.source,
-                            spec.physics, spec.scoring.estimator, spec.scorers)
+                            spec.physics, spec.scoring.estimator, spec.scorers, spec.phase_space,
+                            batch_sizes(spec.run.histories, spec.run.batches))
 
 
 def plane_arrays(scorers) -> np.ndarray:
     """The kernels' plane scorers (:data:`~mcdose.kernels.tally.PLANE_COLUMNS` per row) of validated
-    [[scorers]] tables: z = c is the plane n = +z, d = c; else the unit normal and d = n . point (cm)."""
+    [[scorers]] or [[scoring.phase_space]] tables: z = c is the plane n = +z, d = c; else the unit normal and
+    d = n . point (cm); the kinds recorded; the least kinetic energy recorded (MeV, min_energy or 0)."""
     rows = np.zeros((len(scorers), kt.PLANE_COLUMNS))
     for i, sc in enumerate(scorers):
         if "z" in sc:
@@ -53,6 +59,7 @@ def plane_arrays(scorers) -> np.ndarray:
             rows[i, :3], rows[i, 3] = n, float(n @ np.asarray(sc["point"], dtype=float))
         for kind, name in ((codes.PHOTON, "photon"), (codes.ELECTRON, "electron"), (codes.POSITRON, "positron")):
             rows[i, 4 + kind] = float(name in sc["particles"])
+        rows[i, 7] = float(sc.get("min_energy", 0.0))
     return rows
 
 
@@ -84,10 +91,13 @@ class TransportProblem:
     geometry: :class:`~mcdose.geometry.Geometry`; grid: scoring :class:`~mcdose.results.Grid`;
     material: name -> Material; source: a validated [source] section; physics: a validated
     [physics] section (mapping); estimator: "analog" or "tracklength"; scorers: validated
-    [[scorers]] tables (plane scorers).
+    [[scorers]] tables (plane scorers kept in memory); phase_space: validated [[scoring.phase_space]] tables
+    (plane scorers written to files: their records follow the [[scorers]]', never dropped); sizes: histories
+    per batch (needed by a source that feeds each batch its own particles, a phase space).
     """
 
-    def __init__(self, geometry, grid, material, source, physics, estimator: str, scorers=()):
+    def __init__(self, geometry, grid, material, source, physics, estimator: str, scorers=(), phase_space=(),
+                 sizes=None):
         self.geo = geometry.compile()
         self.material_names = list(geometry.materials)
         self.grid = grid
@@ -95,9 +105,11 @@ class TransportProblem:
         self.masses = voxel_masses(grid, self.geo)
         self.region_names = geometry.regions     # per-region tally: the phantom, each part, the world
         self.region_masses, self.region_mass_uncertainty = region_masses(geometry)
-        self.scorer_names = tuple(sc.get("name", f"scorers[{i}]") for i, sc in enumerate(scorers))
-        self.planes = plane_arrays(scorers)
-        self.max_records = sum(int(sc["max_records"]) for sc in scorers)    # per batch
+        self.scorer_names = (tuple(sc.get("name", f"scorers[{i}]") for i, sc in enumerate(scorers))
+                             + tuple(sc.get("name", f"scoring.phase_space[{i}]") for i, sc in enumerate(phase_space)))
+        self.file_scorers = tuple(phase_space)      # scorer len(scorers) + i writes the file of phase_space[i]
+        self.planes = plane_arrays(list(scorers) + list(phase_space))
+        self.max_records = sum(int(sc["max_records"]) for sc in scorers) + (FILE_RECORDS if phase_space else 0)
         materials = [material(name) for name in self.material_names]
         self.settings = settings_of(physics, estimator, source["particle"])
         self.pdata = build_photon_data(materials)
@@ -105,6 +117,9 @@ class TransportProblem:
                                          physics["max_step_loss"], discrete=bool(physics["discrete_events"]))
         self.source = source_arrays(source)
         check_scene(source, self.geo, self.source)
+        self.feed = feed(source, sizes) if sizes is not None else None
+        if self.feed is None and source["type"] == "phase_space":
+            raise ValueError("a phase-space source needs the run's batch sizes (TransportProblem sizes=...)")
         lattice = self.geo.lat_material
         self.lattice_materials = np.unique(lattice[lattice >= 0]).astype(np.int64)
         self.n_bins = int(np.prod(grid.shape))
@@ -118,7 +133,7 @@ class TransportProblem:
 
     def prepare(self) -> None:
         """Compile the transport kernel (or load it from Numba's cache): a batch of no history."""
-        self._transport(0, 0, 0, 1)
+        self._transport(self.source, 0, 0, 0, 1)
 
     def transport_batch(self, seed: int, batch: int, n_histories: int, threads: int = 0) -> BatchTally:
         """Run one batch on ``threads`` Numba threads (0 = all); same result for any thread count.
@@ -132,9 +147,16 @@ class TransportProblem:
         rows = min(n_threads, numba.config.NUMBA_NUM_THREADS)
         edep, counters = ExactSum(self.n_bins), ExactSum(codes.N_COUNTERS + len(self.region_names))
         records, dropped = [], 0
+        src = self.source if self.feed is None or n_histories == 0 else self.source._replace(**self.feed(batch))
         for first in range(0, n_histories, self.histories_per_call):
             n = min(self.histories_per_call, n_histories - first)
-            tally, count, (rec, drop) = self._transport(seed, batch, n, rows, first)
+            tally, count, (rec, drop) = self._transport(src, seed, batch, n, rows, first)
+            while drop and self.file_scorers:     # a phase-space file loses nothing: run the call again, more room
+                if 2 * self.max_records > MAX_CALL_RECORDS:
+                    raise TallyOverflowError(f"scoring.phase_space: one batch records more than {MAX_CALL_RECORDS:,} "
+                                             "particles; run more batches (run.batches)")
+                self.max_records *= 2
+                tally, count, (rec, drop) = self._transport(src, seed, batch, n, rows, first)
             edep.add(tally)
             counters.add(count)
             records.append(rec)
@@ -155,7 +177,7 @@ class TransportProblem:
             "lost_particles": total[codes.LOST_COUNT],
         }, regions=total[codes.N_COUNTERS:] * q, phase_space=phase_space, phase_space_dropped=dropped)
 
-    def _transport(self, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:
+    def _transport(self, src, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:
         """One kernel call: (mesh tally, counters and region energies) summed over thread rows, int64 units,
         checked for overflow, and the plane scorers' (records in history order, dropped records)."""
         numba.set_num_threads(rows)
@@ -166,7 +188,7 @@ class TransportProblem:
         capacity = -(-self.max_records // n_chunks)                      # records per chunk
         records = np.zeros((n_chunks, capacity, kt.RECORD_COLUMNS))
         rec_n = np.zeros((n_chunks, 3), dtype=np.int64)
-        run_batch(self.geo, self.mesh, self.pdata, self.edata, self.source, seed, batch, first, n_histories, n_chunks,
+        run_batch(self.geo, self.mesh, self.pdata, self.edata, src, seed, batch, first, n_histories, n_chunks,
                   self.settings, self.lattice_materials, self.segments, tally, counters, self.planes, records, rec_n)
         check_accumulators(tally, counters)
         kept = np.concatenate([records[c, :rec_n[c, 0]] for c in range(n_chunks)])

@@ -23,7 +23,7 @@ import hashlib
 import signal
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from .partials import COUNTERS, Partial
 from .results import PHASE_SPACE_COLUMNS, PhaseSpace, Regions, Result
 
 MEV_PER_GRAM_TO_GY = 1.602176634e-10   # 1 MeV/g = 1.602176634e-13 J / 1e-3 kg
+COLUMN_SCORER = PHASE_SPACE_COLUMNS.index("scorer") - 1     # in a partial's records (no batch column)
 
 
 @dataclass
@@ -126,11 +127,16 @@ class Merger:
     (sequential runs keep no partial in memory). :meth:`result` adds the waiting ones in batch
     order, so the sums -- and the dose, bit for bit -- depend only on which batches were merged.
     Refuses partials of another configuration, seed or version, and repeated batches.
+
+    files: the writers of the run's [[scoring.phase_space]] files (:class:`~mcdose.phsp.scored.ScoredFiles`):
+    their scorers' records go there, batch after batch, and the files are finished by :meth:`result`;
+    without it those records stay in the result's phase_space like the [[scorers]]'.
     """
 
-    def __init__(self, problem, spec):
-        self.problem, self.spec = problem, spec
+    def __init__(self, problem, spec, files=None):
+        self.problem, self.spec, self.files = problem, spec, files
         self.plan = RunPlan.of(spec, problem)
+        self.first_history = np.concatenate([[0], np.cumsum(self.plan.sizes)]).astype(np.int64)
         self.sum_x = np.zeros(self.plan.n_bins)
         self.sum_nx2 = np.zeros(self.plan.n_bins)
         self.sum_r = np.zeros(self.plan.n_regions)      # the same sums for the per-region energies
@@ -161,7 +167,12 @@ class Merger:
         self.sum_nx2 += p.histories * x * x
         self.sum_r += p.regions
         self.sum_nr2 += p.histories * r * r
-        self.records.append(np.column_stack([np.full(len(p.phase_space), float(p.batch)), p.phase_space]))
+        records = p.phase_space
+        if self.files is not None:
+            to_file = records[:, COLUMN_SCORER] >= self.files.first
+            self.files.add(int(self.first_history[p.batch]), records[to_file])
+            records = records[~to_file]
+        self.records.append(np.column_stack([np.full(len(records), float(p.batch)), records]))
         self.dropped += p.phase_space_dropped
         self.histories += p.histories
         self.merged += 1
@@ -173,9 +184,13 @@ class Merger:
             self._sum(self.waiting.pop(b))
         if not self.merged:
             raise InputError("no batch finished; nothing to write")
+        if self.files is not None:
+            self.files.close(self.histories)
         result = _result(self.problem, self.spec, self.merged, self.histories, (self.sum_x, self.sum_nx2),
                          (self.sum_r, self.sum_nr2), self.counters, elapsed, stopped_by)
         names = tuple(getattr(self.problem, "scorer_names", ()))
+        if self.files is not None:
+            names = names[:self.files.first]
         if names:
             result.phase_space = PhaseSpace(names, np.concatenate(self.records), self.dropped)
             result.metadata.update(phase_space_records=len(result.phase_space.records),
@@ -278,8 +293,8 @@ def execute(problem, spec, output: Path | None = None, force: bool = False, resu
     checkpoint = Checkpoint(output) if output is not None else None
     if checkpoint:
         check_run_output(output, force, resume)
-    with checkpoint or nullcontext():
-        merger = Merger(problem, spec)
+    with checkpoint or nullcontext(), _scored_files(problem, spec, output, force or resume) as files:
+        merger = Merger(problem, spec, files)
         for p in (checkpoint.open(plan, resume, force) if checkpoint else []):
             merger.add(p)
         if merger.seen:
@@ -309,6 +324,30 @@ def execute(problem, spec, output: Path | None = None, force: bool = False, resu
             if not stopped_by:
                 checkpoint.remove()
     return result
+
+
+@contextmanager
+def _scored_files(problem, spec, output: Path | None, overwrite: bool):
+    """The writers of the run's [[scoring.phase_space]] files, beside ``output`` (None without an output
+    file or such scorers: their records then stay in the result). Checked before any work like the
+    output (no link, no input, no existing file unless ``overwrite``); removed if the run fails."""
+    tables = getattr(problem, "file_scorers", ())
+    if output is None or not tables:
+        yield None
+        return
+    from .outputs import check_output, config_inputs
+    from .phsp.scored import ScoredFiles, paths
+    inputs = config_inputs(spec)
+    for header, data in paths(tables, Path(output).parent):
+        for path in (header, data):
+            check_output(path, overwrite, inputs=inputs)
+    files = ScoredFiles(tables, len(problem.scorer_names) - len(tables), Path(output).parent, overwrite,
+                        title=f"mcdose {__version__}: {Path(spec.source_path).name if spec.source_path else 'run'}")
+    try:
+        yield files
+    except BaseException:
+        files.abort()
+        raise
 
 
 def check_run_output(output: Path, force: bool, resume: bool, inputs=()) -> None:

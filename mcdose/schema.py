@@ -396,3 +396,15 @@ SCORERS = SectionSchema("[[scorers]]: plane scorers recording the particles that
     "max_records": Field("int", 100_000, ge=1, le=10_000_000, doc="records kept per batch (13 numbers each); "
                          "more are dropped and counted"),
 }, required=False, one_of=(("z", "point"),))
+
+PHASE_SPACE_SCORERS = SectionSchema("[[scoring.phase_space]]: IAEA phase-space files of the particles crossing a plane", {
+    "name": Field("str", doc="for messages; default scoring.phase_space[i]"),
+    "z": Field("float", unit="cm", doc="the plane z = this (normal +z; z is a constant of the file)"),
+    "point": Field("vec", unit="cm", length=3, doc="a point of a general plane (with normal; instead of z)"),
+    "normal": Field("vec", length=3, doc="normal of a general plane (with point): particles crossing it either way"),
+    "file": Field("str", doc="NAME.IAEAheader (NAME.IAEAphsp is written beside it), relative to the output "
+                  "file's folder", required=True),
+    "particles": Field("names", ("photon", "electron", "positron"), choices=("photon", "electron", "positron"),
+                       doc="the kinds recorded"),
+    "min_energy": Field("float", 0.0, unit="MeV", ge=0, le=MAX_ENERGY_MEV, doc="least kinetic energy recorded"),
+}, required=False, one_of=(("z", "point"),))

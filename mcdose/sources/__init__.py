@@ -15,6 +15,9 @@ declares
   hold its emission (a volume source's box without matter);
 * optionally ``spectrum(section) -> (energies MeV, probabilities)``: its own spectrum (a machine's) instead
   of ``energy`` or ``spectrum``;
+* optionally ``describe(section) -> str``: what it loaded, told to the user when the problem is built;
+* optionally ``feed(section, sizes) -> callable(batch) -> dict``: SourceArrays fields that change from
+  batch to batch (``sizes``: histories per batch), such as a phase space's segment of particles;
 * optionally ``parts(section) -> list``: [[parts]] tables (keys as a user writes them) that the
   family adds to the scene -- an applicator, a probe -- painted over the phantom before the user's
   [[parts]] and validated like them (``source parts[i]`` in messages).
@@ -29,9 +32,11 @@ import numpy as np
 
 from .. import schema  # noqa: F401  (first: schema assembles [source] from .registry, which needs it)
 from .point import polar_table
+
+IDENTITY_FRAME = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])   # SourceArrays.frame
 from .registry import FAMILIES, PARTICLES
 
-__all__ = ["FAMILIES", "check", "check_scene", "check_world", "parts", "resolve", "source_arrays", "spectrum",
+__all__ = ["FAMILIES", "check", "check_scene", "check_world", "describe", "feed", "parts", "resolve", "source_arrays", "spectrum",
            "mean_energy", "polar_table"]
 
 
@@ -58,6 +63,18 @@ def check(source) -> None:
     family = FAMILIES[source["type"]]
     if hasattr(family, "check"):
         family.check(source)
+
+
+def describe(source) -> str | None:
+    """What the family loaded (a phase space's counts), said once when the problem is built; or None."""
+    family = FAMILIES[source["type"]]
+    return family.describe(source) if hasattr(family, "describe") else None
+
+
+def feed(source, sizes):
+    """The family's per-batch SourceArrays fields (``callable(batch) -> dict``), or None."""
+    family = FAMILIES[source["type"]]
+    return family.feed(source, sizes) if hasattr(family, "feed") else None
 
 
 def parts(source) -> list:
@@ -99,5 +116,6 @@ def source_arrays(source):
     shared = dict(particle=PARTICLES[source["particle"]], spectrum_energy=np.ascontiguousarray(energies),
                   spectrum_cdf=cdf, weight=float(source.get("weight", 1.0)),
                   primaries=int(source.get("primaries_per_history", 1)), direction=np.array((0.0, 0.0, 1.0)),
-                  polar_mu=np.empty(0), polar_cdf=np.empty(0))
+                  polar_mu=np.empty(0), polar_cdf=np.empty(0), particles=np.zeros((0, 9)),
+                  history_start=np.zeros(1, dtype=np.int64), frame=IDENTITY_FRAME)
     return SourceArrays(**{**shared, **FAMILIES[source["type"]].arrays(source)})

@@ -9,25 +9,28 @@ from dataclasses import replace
 
 from ..kernels.codes import ELECTRON, PHOTON, POSITRON
 from ..schema import E_RANGE, ByValue, Field, SectionSchema
-from . import beam, ioert, point, volume
+from . import beam, ioert, phase_space, point, volume
 
-FAMILIES = {"beam": beam, "point": point, "volume": volume, "ioert": ioert}
+FAMILIES = {"beam": beam, "point": point, "volume": volume, "ioert": ioert, "phase_space": phase_space}
 PARTICLES = {"photon": PHOTON, "electron": ELECTRON, "positron": POSITRON}
 MAX_PRIMARIES = 100     # primaries of one history: they wait together on the particle stack (kernels/tally.py)
 
+EMITTING = (("type", tuple(f for f in FAMILIES if f != "phase_space")),)    # families with their own energies
 HEAD = {
-    "particle": Field("str", ByValue("type", {"ioert": "electron"}), choices=("electron", "photon", "positron"),
-                      required=True),
+    "particle": Field("str", ByValue("type", {"ioert": "electron", "phase_space": "electron"}),
+                      choices=("electron", "photon", "positron"), required=True),
     "energy": Field("float", doc="monoenergetic kinetic energy (type = 'ioert': the machine's nominal energy)",
-                    **E_RANGE),
-    "spectrum": Field("spectrum", doc="[energy_MeV, weight] pairs"),
-    "spectrum_file": Field("str", doc="text file of energy_MeV, weight rows (two columns; relative to the config file)"),
+                    when=EMITTING, **E_RANGE),
+    "spectrum": Field("spectrum", doc="[energy_MeV, weight] pairs", when=EMITTING),
+    "spectrum_file": Field("str", doc="text file of energy_MeV, weight rows (two columns; relative to the config file)",
+                           when=EMITTING),
 }
 TAIL = {
     "weight": Field("float", 1.0, gt=0, le=1e6, doc="statistical weight of every primary: the dose scales with "
                     "it (at most 1e6: one history must fit the fixed-point tallies)"),
     "primaries_per_history": Field("int", 1, ge=1, le=MAX_PRIMARIES, doc="independent primaries each history "
-                                   "starts; dose and energy balance stay per history (k times those of one)"),
+                                   "starts; dose and energy balance stay per history (k times those of one)",
+                                   when=EMITTING),
 }
 
 

@@ -48,7 +48,7 @@ def test_regions_sum_to_the_deposited_counter_exactly(run):
     exactly, with deposits in parts inside and outside the phantom."""
     estimator, _, problem = run
     assert problem.region_names == ("phantom", "disk", "block", "filter", "gap", "world")
-    _, counters, _ = problem._transport(11, 0, 2000, 2)
+    _, counters, _ = problem._transport(problem.source, 11, 0, 2000, 2)
     regions = counters[codes.N_COUNTERS:]
     assert np.all(regions[:4] > 0) and regions[4] == 0 and regions[5] == 0       # vacuum gap, vacuum world
     if estimator == "analog":

@@ -15,6 +15,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 from mcdose import cli, shields
 from mcdose.config import dumps_toml
+from mcdose.phsp import PhaseSpaceWriter
 from mcdose.schema import SECTIONS
 
 PHYSICS = {"electron_cutoff": 0.01, "photon_cutoff": 0.001, "delta_threshold": 0.01, "brems_threshold": 0.01,
@@ -72,6 +73,14 @@ BASES = {
         "phantom": {"type": "box", "material": "breast", "size": [20.0, 20.0, 8.0]},
         "shields": [{"type": "mobetron", "depth": 2.0, "diameter": 6.0, "center": [0.5, 0.0], "name": "disk"}],
     },
+    "phase_space": {
+        "run": RUN,
+        "source": {"type": "phase_space", "file": "beam.IAEAheader", "recycle": 1, "rotate": "fixed",
+                   "rotate_angle": 30.0, "mirror": "x", "center": [0.0, 0.0, -1.0], "axis": [0.0, 0.1, 1.0]},
+        "phantom": {"type": "box", "material": "water", "size": [10.0, 10.0, 10.0]},
+        "scoring": {**CARTESIAN, "phase_space": [{"z": 2.0, "file": "out.IAEAheader", "particles": ["electron"],
+                                                   "min_energy": 0.1, "name": "plane"}]},
+    },
     "shield": {
         "run": RUN, "scoring": CARTESIAN,
         "source": {"type": "beam", "particle": "electron", "energy": 6.0, "radius": 2.0},
@@ -113,6 +122,8 @@ def _cases():
     cases += [(f"materials.{m}.{key}", "beam_box", ("materials", m, key))
               for m, entry in BASES["beam_box"]["materials"].items() for key in entry]
     cases += [(f"shields.{key}", "ioert_soft", ("shields", 0, key)) for key in shields.SCHEMA.fields]
+    cases += [(f"scoring.phase_space.{key}", "phase_space", ("scoring", "phase_space", 0, key))
+              for key in BASES["phase_space"]["scoring"]["phase_space"][0]]
     return cases
 
 
@@ -132,6 +143,11 @@ def folder(tmp_path_factory):
     np.save(d / "ids.npy", ids)
     np.save(d / "rho.npy", np.where(ids == 1, 0.3, 1.0))
     (d / "spectrum.csv").write_text("energy_MeV,weight\n0.5,1\n1.0,2\n")
+    with PhaseSpaceWriter(d / "beam.IAEAheader", title="fuzz", constant_z=0.0) as writer:
+        n = 1000
+        writer.write(np.ones(n, np.int8), np.linspace(-1, 1, n), np.zeros(n), None, np.zeros(n), np.zeros(n),
+                     np.ones(n), np.full(n, 6.0), np.ones(n), np.ones(n, bool), np.ones(n, np.int64))
+        writer.close(orig_histories=n)
     return d
 
 

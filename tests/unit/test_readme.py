@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mcdose.schema import PARTS, SCORERS, SECTIONS
+from mcdose.schema import PARTS, PHASE_SPACE_SCORERS, SCORERS, SECTIONS
 from mcdose.shields import SCHEMA as SHIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +17,8 @@ def test_every_schema_key_is_documented():
             assert re.search(rf"`{section}\.{key}`|`{key}`|, `{key}`", README), f"{section}.{key} missing from README"
 
 
-@pytest.mark.parametrize("table,schema", [("parts", PARTS), ("scorers", SCORERS), ("shields", SHIELDS)])
+@pytest.mark.parametrize("table,schema", [("parts", PARTS), ("scorers", SCORERS), ("shields", SHIELDS),
+                                          ("scoring.phase_space", PHASE_SPACE_SCORERS)])
 def test_every_array_of_tables_key_is_documented(table, schema):
     for key in schema.fields:
         assert re.search(rf"`{table}\.{key}`|, `{key}`", README), f"{table}.{key} missing from README"

@@ -194,7 +194,7 @@ def _start(src, geo, n, stacks, heights, emitted):
     for h in range(n):
         stream_init(state, 9, 0, h)
         counters[EMITTED] = 0
-        heights[h] = sample_primaries(src, geo, rho_max, state, stacks[h], counters)
+        heights[h] = sample_primaries(src, geo, rho_max, state, stacks[h], counters, h)
         emitted[h] = counters[EMITTED]
 
 
