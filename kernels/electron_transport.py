@@ -111,6 +111,28 @@ def _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, 
 
 
 @jit
+def _brems_photons(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, u, v, w, e, k, phi,
+                   wt, settings, state):
+    """The photons of a bremsstrahlung event of an electron of e MeV moving along (u, v, w) that loses k MeV:
+    one of weight wt (azimuth phi), or with uniform splitting (``settings.brems_split`` = N > 1) N of weight
+    wt / N, the first of energy k and the others each sampled afresh (energy and angle), so that the photon
+    yield, spectrum and angles are unbiased while the electron loses k (EGSnrc's uniform bremsstrahlung
+    splitting: I. Kawrakow, D. W. O. Rogers, B. R. B. Walters, Med. Phys. 31 (2004) 2883). Returns the
+    stack size (-1: full)."""
+    split = settings.brems_split
+    ws = wt / split
+    for j in range(split):
+        kj = k if j == 0 else sample_brems_energy(edata, mat, e, state)
+        az = phi if j == 0 else 2.0 * math.pi * uniform(state)
+        gu, gv, gw = rotate(u, v, w, sample_brems_cos(e, kj, state), az)
+        n = _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, gu, gv, gw, kj,
+                       PHOTON, ws, settings)
+        if n < 0:
+            return n
+    return n
+
+
+@jit
 def _lost(counters, n_stack, e, kind, wt):
     """A particle stuck on a surface or out of steps: its energy times wt goes to the 'lost' counters."""
     counters[LOST_ENERGY] += units((e + 2.0 * MEC2 if kind == POSITRON else e) * wt)
@@ -249,9 +271,8 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
             e -= w_delta
         elif process == BREMS:
             k = sample_brems_energy(edata, mat, e, state)
-            gu, gv, gw = rotate(u, v, w, sample_brems_cos(e, k, state), phi)
-            n_stack = _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n_stack,
-                                 x, y, z, gu, gv, gw, k, PHOTON, wt, settings)
+            n_stack = _brems_photons(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n_stack,
+                                     x, y, z, u, v, w, e, k, phi, wt, settings, state)
             e -= k
         else:                                 # positron annihilation in flight
             k1, cos1, k2, cos2 = sample_annihilation(e, state)

@@ -40,7 +40,9 @@ class SourceArrays(NamedTuple):
     empty for isotropic emission; particles: a phase space's particles of this batch, rows (x, y, z, u,
     v, w, E, weight, kind) in its own frame, and history_start: where each of its histories starts in them
     (int64, one more than histories); frame: float64[12], the rotation (3 x 3, row major) and translation (cm)
-    from that frame into the scene. Empty (identity frame) for every other kind."""
+    from that frame into the scene. Empty (identity frame) for every other kind. energy_cdf: a point
+    source's spectrum per polar-angle interval (rows: the intervals of polar_mu; columns: cumulative
+    probability over spectrum_energy), for an energy-angle source model (intrabeam); else empty (0, 0)."""
 
     kind: int
     particle: int
@@ -55,6 +57,7 @@ class SourceArrays(NamedTuple):
     particles: np.ndarray
     history_start: np.ndarray
     frame: np.ndarray
+    energy_cdf: np.ndarray
 
 
 @jit
@@ -74,11 +77,12 @@ def _isotropic(state):
 
 @jit
 def _polar_cos(src, state):
-    """cos(polar angle) by inversion of the tabulated cumulative distribution, linear between nodes."""
+    """(cos(polar angle), interval k - 1 it lies in) by inversion of the tabulated cumulative distribution,
+    linear between nodes."""
     cdf, mu = src.polar_cdf, src.polar_mu
     r = uniform(state)                        # in (0, 1): cdf[k - 1] < r <= cdf[k] with k >= 1
     k = np.searchsorted(cdf, r)
-    return mu[k - 1] + (mu[k] - mu[k - 1]) * (r - cdf[k - 1]) / (cdf[k] - cdf[k - 1])
+    return mu[k - 1] + (mu[k] - mu[k - 1]) * (r - cdf[k - 1]) / (cdf[k] - cdf[k - 1]), k - 1
 
 
 @jit
@@ -123,7 +127,11 @@ def sample_primary(src, geo, rho_max, state):
             u, v, w = _isotropic(state)
         else:
             d = src.direction
-            u, v, w = rotate(d[0], d[1], d[2], _polar_cos(src, state), 2.0 * math.pi * uniform(state))
+            mu, k = _polar_cos(src, state)
+            u, v, w = rotate(d[0], d[1], d[2], mu, 2.0 * math.pi * uniform(state))
+            if src.energy_cdf.shape[0] > 0:           # the spectrum of this polar-angle interval
+                row = src.energy_cdf[k]
+                E = src.spectrum_energy[min(np.searchsorted(row, uniform(state)), row.size - 1)]
         return g[0], g[1], g[2], u, v, w, E, wt
     if src.kind == LINAC_HEAD:
         x, y, z, u, v, w = _head(src, state)

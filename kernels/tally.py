@@ -113,7 +113,10 @@ class TransportSettings(NamedTuple):
     energy loss of one electron step; max_step_q1: largest first GS moment (lambda G1 = path /
     transport mean free path) of one step; multiple_scattering / discrete_events: physics
     switches (off only for verification, e.g. the CSDA test); range_rejection: electrons that
-    cannot leave their region and mesh bin deposit on the spot.
+    cannot leave their region and mesh bin deposit on the spot. Variance reduction (weight-correct:
+    :func:`.transport.roulette`): brems_split: photons each bremsstrahlung event becomes, each of 1/N the
+    weight (1 = analog); charged_roulette / photon_roulette: the weight below which a charged particle /
+    photon is played Russian roulette up to that weight (0 = off).
     """
 
     photon_cutoff: float
@@ -125,3 +128,6 @@ class TransportSettings(NamedTuple):
     max_step_q1: float
     multiple_scattering: bool
     range_rejection: bool
+    brems_split: int = 1
+    charged_roulette: float = 0.0
+    photon_roulette: float = 0.0

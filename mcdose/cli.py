@@ -28,6 +28,9 @@ typical use:
   mcdose info result.h5                      what a result file holds
   mcdose plot result.h5 --kind isodose -o iso.png   isodose lines (also pdd, profile)
   mcdose compare result.h5 measured.mcc --html report.html   commissioning check
+  mcdose intrabeam-model --voltage 50 -o model.h5   INTRABEAM source model from first principles
+  mcdose treatment-time dose.h5 --prescription 20 --at surface --dose-rate 0.8 --applicator-radius 2
+                                             INTRABEAM / TARGIT treatment time (depths in mm)
 """
 
 MESSAGE_LIMIT = 400     # characters of an error line
@@ -39,7 +42,9 @@ _NUMBERS = {"radius": Field("float", unit="cm", gt=0), "depth": Field("float", u
             "prescription_isodose": Field("float", unit="%", gt=0, le=100),
             "pass_rate": Field("float", unit="%", gt=0, le=100), "threshold": Field("float", unit="%", ge=0, le=100),
             "ds_tol": Field("float", unit="%", gt=0), **dict.fromkeys(_MM_TOLERANCES, Field("float", unit="mm", gt=0)),
-            "energy": Field("float", unit="MeV", gt=0, le=50)}
+            "energy": Field("float", unit="MeV", gt=0, le=50),
+            "dose_rate": Field("float", unit="Gy/min", gt=0, le=100),
+            "applicator_radius": Field("float", unit="cm", ge=0, le=50)}
 
 
 def _one_line(message: str) -> str:
@@ -79,6 +84,20 @@ def _number_list(zero_allowed: bool, example: str):
                                              f"{'>= 0' if zero_allowed else '> 0'}, e.g. {example}")
         return values
     return parse
+
+
+def _surface_or_mm(text: str):
+    """argparse type of --at/--reference: "surface", or a depth from the applicator surface in mm (returned in cm)."""
+    if text.strip().lower() == "surface":
+        return "surface"
+    try:
+        mm = float(text)
+    except ValueError:
+        mm = math.nan
+    if not (math.isfinite(mm) and 0 <= mm <= 1000):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not allowed: 'surface' or a depth from the applicator "
+                                         "surface in mm, >= 0 and <= 1000")
+    return mm / 10.0
 
 
 def _cmd_output_factors(args) -> int:
@@ -370,6 +389,44 @@ def _cmd_phsp(args) -> int:
     return 0
 
 
+def _cmd_treatment_time(args) -> int:
+    from .results import load
+    from .treatment import treatment_plan
+    names = {"prescription_gy": "--prescription", "at": "--at", "dose_rate_gy_min": "--dose-rate",
+             "reference": "--reference", "applicator_radius_cm": "--applicator-radius"}
+    plan = treatment_plan(load(args.file), args.prescription, args.at, args.dose_rate, args.reference,
+                          args.applicator_radius, names=names)
+    print(plan.text(), end="")
+    return 0
+
+
+def _cmd_intrabeam_model(args) -> int:
+    from pathlib import Path
+
+    from .config import read_angular_file, read_spectrum_file
+    from .outputs import check_output
+    from .sources import intrabeam_model
+    inputs = [(f"--{k}", getattr(args, k)) for k in ("spectrum", "angular") if getattr(args, k)]
+    out = check_output(Path(args.output), args.force, inputs=inputs, suffixes=(".h5", ".hdf5"))
+    if args.spectrum:
+        if args.histories is not None or args.splitting is not None:
+            raise InputError("intrabeam-model: --histories and --splitting build from first principles; not with "
+                             "--spectrum")
+        angular = read_angular_file(Path(args.angular)) if args.angular else None
+        model = intrabeam_model.from_spectrum(read_spectrum_file(Path(args.spectrum)), angular,
+                                              description=f"from {args.spectrum}")
+    else:
+        if args.angular:
+            raise InputError("intrabeam-model: --angular goes with --spectrum")
+        model = intrabeam_model.build(args.voltage, args.histories or intrabeam_model.DEFAULT_HISTORIES,
+                                      args.splitting or intrabeam_model.DEFAULT_SPLITTING, threads=args.threads,
+                                      progress=True)
+    intrabeam_model.save(model, out)
+    print(f"wrote {out}: {model.photons_per_electron:.4g} photons per electron, mean energy "
+          f"{1000 * model.mean_energy():.2f} keV ({model.attrs.get('method')})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="mcdose", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"mcdose {__version__}")
@@ -483,6 +540,36 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument("file", help="NAME.IAEAheader or NAME.IAEAphsp")
     ph.add_argument("-o", "--output", metavar="FIG.png", help="plot: the figure (default NAME_phsp.png beside it)")
     ph.set_defaults(func=_cmd_phsp)
+
+    tt = sub.add_parser("treatment-time", help="INTRABEAM / TARGIT: treatment time of a prescription from a measured "
+                        "dose rate and the computed radial dose",
+                        description="time = prescription / (dose rate at the reference * D(prescription point) / "
+                                    "D(reference point)), D the radial dose of the result about the source; depths "
+                                    "from the applicator surface, in mm. Doses are dose to water from the Monte "
+                                    "Carlo, not the vendor's TARGIT (V4.0) convention.")
+    tt.add_argument("file", help="result file (.h5): a spherical mesh about the source (or a Cartesian one)")
+    tt.add_argument("--prescription", type=float, required=True, metavar="GY", help="prescribed dose, Gy (<= 100)")
+    tt.add_argument("--at", type=_surface_or_mm, required=True, metavar="surface|MM",
+                    help="prescription point: the applicator surface, or a depth from it in mm")
+    tt.add_argument("--dose-rate", type=float, required=True, metavar="GY_PER_MIN",
+                    help="measured dose rate at the reference point, Gy/min (<= 100)")
+    tt.add_argument("--reference", type=_surface_or_mm, default="surface", metavar="surface|MM",
+                    help="where the dose rate was measured: the applicator surface (default) or a depth in mm")
+    tt.add_argument("--applicator-radius", type=float, metavar="CM",
+                    help="applicator outer radius, cm (0: bare source; default: from the run's configuration)")
+    tt.set_defaults(func=_cmd_treatment_time)
+
+    im = sub.add_parser("intrabeam-model", help="INTRABEAM source model (photons leaving the probe per electron, by "
+                        "energy and polar angle) from first principles or from a tabulated spectrum")
+    im.add_argument("-o", "--output", metavar="MODEL.h5", required=True, help="the model file (HDF5)")
+    im.add_argument("--voltage", type=float, default=50.0, help="kV, 20-50 (first principles; default 50)")
+    im.add_argument("--histories", type=int, default=None, help="electrons (default 3e5)")
+    im.add_argument("--splitting", type=int, default=None, help="bremsstrahlung splitting (default 100)")
+    im.add_argument("--threads", type=int, default=0, help="threads (default: all cores)")
+    im.add_argument("--spectrum", metavar="FILE", help="instead: a tabulated spectrum (energy_MeV, weight rows)")
+    im.add_argument("--angular", metavar="FILE", help="with --spectrum: polar angle (deg), intensity rows")
+    im.add_argument("--force", action="store_true", help="overwrite an existing model file")
+    im.set_defaults(func=_cmd_intrabeam_model)
     return p
 
 

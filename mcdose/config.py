@@ -72,7 +72,7 @@ class Section:
 class Spec:
     """A validated, immutable configuration.
 
-    Attributes ``run``, ``source``, ``phantom``, ``scoring``, ``physics`` are
+    Attributes ``run``, ``source``, ``phantom``, ``scoring``, ``physics``, ``variance_reduction`` are
     :class:`Section` views with every default filled in and every grid
     resolved to explicit edges (cm). ``materials`` maps user material names to
     :class:`~mcdose.materials.Material`. ``parts`` and ``scorers`` are tuples of :class:`Section`
@@ -80,7 +80,7 @@ class Spec:
     [[scoring.phase_space]] tables (phase-space files). ``text`` is the resolved TOML.
     """
 
-    __slots__ = ("run", "source", "phantom", "scoring", "physics", "materials", "parts", "scorers", "source_path",
+    __slots__ = ("run", "source", "phantom", "scoring", "physics", "variance_reduction", "materials", "parts", "scorers", "source_path",
                  "source_parts", "shields", "shield_parts", "phase_space")
 
     def __init__(self, sections: dict, user_materials: dict, source_path: str | None, parts=(), scorers=(),
@@ -433,9 +433,23 @@ def read_spectrum_file(path: Path) -> tuple:
     [energy, weight] lines instead, e.g. the bin centres). Messages give the line number and
     what was expected, never the file's content.
     """
-    key = "source.spectrum_file"
-    path = existing_file(path, "spectrum file", key)
+    label, rows, lines = _read_pairs(path, "source.spectrum_file", "spectrum file", ("energy_MeV", "weight"))
+    return check_spectrum(label, rows, lambda i, col: f"{label} line {lines[i]}, {('energy_MeV', 'weight')[col]}")
+
+
+def read_angular_file(path: Path, key: str = "--angular") -> tuple:
+    """[polar_angle_deg, intensity] pairs from a text file of two-column rows (as :func:`read_spectrum_file`),
+    checked as ``source.angular`` is."""
+    from .schema import _angular
+    label, rows, _ = _read_pairs(path, key, "angular table", ("polar_angle_deg", "intensity"))
+    return _angular(label, rows)
+
+
+def _read_pairs(path: Path, key: str, what: str, names: tuple) -> tuple:
+    """(label, rows of two numbers, their line numbers) of a two-column text file (see read_spectrum_file)."""
+    path = existing_file(path, what, key)
     label = f"{key} ({path.name!r})"
+    expected = ", ".join(names)
     rows, lines = [], []
     for n, line in enumerate(read_text(path, key).splitlines(), 1):
         fields = [f for f in re.split(r"[,;\s]+", line.strip()) if f]
@@ -446,14 +460,14 @@ def read_spectrum_file(path: Path) -> tuple:
         except ValueError:
             if not rows:
                 continue  # a header
-            raise InputError(f"{label} line {n}: expected two numbers energy_MeV, weight") from None
+            raise InputError(f"{label} line {n}: expected two numbers {expected}") from None
         if len(numbers) != 2:
-            raise InputError(f"{label} line {n}: {len(numbers)} columns; expected 2 (energy_MeV, weight)")
+            raise InputError(f"{label} line {n}: {len(numbers)} columns; expected 2 ({expected})")
         rows.append(numbers)
         lines.append(n)
     if not rows:
-        raise InputError(f"{label}: no rows of two numbers energy_MeV, weight")
-    return check_spectrum(label, rows, lambda i, col: f"{label} line {lines[i]}, {('energy_MeV', 'weight')[col]}")
+        raise InputError(f"{label}: no rows of two numbers {expected}")
+    return label, rows, lines
 
 
 def _check_cross(resolved: dict) -> None:

@@ -43,7 +43,7 @@ def build_problem(spec) -> "TransportProblem":
         inform(loaded)
     return TransportProblem(geometry, Grid.from_scoring(spec.scoring), spec.material, spec.source,
                             spec.physics, spec.scoring.estimator, spec.scorers, spec.phase_space,
-                            batch_sizes(spec.run.histories, spec.run.batches))
+                            batch_sizes(spec.run.histories, spec.run.batches), spec.variance_reduction)
 
 
 def plane_arrays(scorers) -> np.ndarray:
@@ -85,6 +85,16 @@ def settings_of(physics, estimator: str, particle: str) -> kt.TransportSettings:
         multiple_scattering=bool(physics["multiple_scattering"]), range_rejection=bool(physics["range_rejection"]))
 
 
+def with_variance_reduction(settings: kt.TransportSettings, vr, source_weight: float) -> kt.TransportSettings:
+    """Transport settings with a validated [variance_reduction] section applied: bremsstrahlung splitting,
+    Russian roulette of charged particles lighter than the source's weight (with splitting only: those
+    set in motion by split photons) and of photons below photon_roulette x that weight."""
+    split = int(vr.get("brems_splitting", 1))
+    charged = source_weight if split > 1 and vr.get("russian_roulette", True) else 0.0
+    return settings._replace(brems_split=split, charged_roulette=float(charged),
+                             photon_roulette=float(vr.get("photon_roulette", 0.0)) * source_weight)
+
+
 class TransportProblem:
     """Coupled photon-electron transport of one configuration.
 
@@ -93,11 +103,12 @@ class TransportProblem:
     [physics] section (mapping); estimator: "analog" or "tracklength"; scorers: validated
     [[scorers]] tables (plane scorers kept in memory); phase_space: validated [[scoring.phase_space]] tables
     (plane scorers written to files: their records follow the [[scorers]]', never dropped); sizes: histories
-    per batch (needed by a source that feeds each batch its own particles, a phase space).
+    per batch (needed by a source that feeds each batch its own particles, a phase space);
+    variance_reduction: a validated [variance_reduction] section (None: analog).
     """
 
     def __init__(self, geometry, grid, material, source, physics, estimator: str, scorers=(), phase_space=(),
-                 sizes=None):
+                 sizes=None, variance_reduction=None):
         self.geo = geometry.compile()
         self.material_names = list(geometry.materials)
         self.grid = grid
@@ -116,6 +127,7 @@ class TransportProblem:
         self.edata = build_electron_data(materials, physics["delta_threshold"], physics["brems_threshold"],
                                          physics["max_step_loss"], discrete=bool(physics["discrete_events"]))
         self.source = source_arrays(source)
+        self.settings = with_variance_reduction(self.settings, variance_reduction or {}, self.source.weight)
         check_scene(source, self.geo, self.source)
         self.feed = feed(source, sizes) if sizes is not None else None
         if self.feed is None and source["type"] == "phase_space":

@@ -409,6 +409,7 @@ def _result(problem, spec, batches: int, histories: int, mesh_sums: tuple, regio
         "electron_transport": problem.electrons,
         **{f"energy_{k}_MeV_per_particle": v for k, v in per_particle.items()},
         **{f"physics_{k}": v for k, v in spec.physics.items()},
+        **{f"variance_reduction_{k}": v for k, v in spec.variance_reduction.items()},
     }
     if stopped_by:
         metadata["stopped_by"] = stopped_by

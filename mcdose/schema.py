@@ -36,7 +36,8 @@ class Field:
     """One configuration key.
 
     kind: "int" | "float" | "str" | "bool" | "vec" | "edges" | "spectrum" | "angular" | "layers" | "planes" |
-    "names" (a non-empty array of distinct strings from ``choices``).
+    "names" (a non-empty array of distinct strings from ``choices``) | "number_or_name" (a number in range
+    or one of ``choices``).
     default: a value, or a :class:`ByValue`. when: conditions ((key, allowed values), ...)
     on keys of the same section under which the key applies; required: it must then
     be given, unless it has a default there.
@@ -82,10 +83,12 @@ class Field:
         """What is allowed, in words (used in error messages and the reference)."""
         if self.kind == "names":
             what = "an array of distinct names from " + ", ".join(repr(c) for c in self.choices)
-        elif self.choices:
+        elif self.choices and self.kind != "number_or_name":
             what = "one of " + ", ".join(repr(c) for c in self.choices)
         elif self.kind in ("int", "float"):
             what = self.range_text() or ("an integer" if self.kind == "int" else "a number")
+        elif self.kind == "number_or_name":
+            what = f"a number {self.range_text()} or " + ", ".join(repr(c) for c in self.choices)
         elif self.kind == "vec":
             what = "an array of numbers"
         elif self.kind == "edges":
@@ -129,6 +132,14 @@ class Field:
         if kind == "int":
             return self._number(path, value, integer=True)
         if kind == "float":
+            return self._number(path, value)
+        if kind == "number_or_name":
+            if isinstance(value, str):
+                if value not in self.choices:
+                    raise self._bad(path, value)
+                return value
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise self._bad(path, value)
             return self._number(path, value)
         if kind == "bool":
             if not isinstance(value, bool):
@@ -360,6 +371,16 @@ SECTIONS = {
         "multiple_scattering": Field("bool", True, doc="multiple elastic scattering of electrons (off: verification only)"),
         "discrete_events": Field("bool", True, doc="discrete delta rays, bremsstrahlung and annihilation in flight "
                                  "(off: unrestricted stopping powers, verification only)"),
+    }, required=False),
+    "variance_reduction": SectionSchema("weight-correct variance reduction (dose unbiased: the analog run's mean)", {
+        "brems_splitting": Field("int", 1, ge=1, le=1000, doc="photons each bremsstrahlung event is split into, "
+                                 "each of 1/N the weight (1 = off); for every electron and positron"),
+        "russian_roulette": Field("bool", True, doc="charged particles lighter than the source's weight (those set "
+                                  "in motion by split photons) survive with probability weight / source weight and "
+                                  "carry the source weight"),
+        "photon_roulette": Field("float", 0.0, ge=0, le=1, doc="photons lighter than this fraction of the source's "
+                                 "weight survive with probability weight / (fraction x source weight) and carry that "
+                                 "weight (0 = off)"),
     }, required=False),
 }
 

@@ -117,5 +117,5 @@ def source_arrays(source):
                   spectrum_cdf=cdf, weight=float(source.get("weight", 1.0)),
                   primaries=int(source.get("primaries_per_history", 1)), direction=np.array((0.0, 0.0, 1.0)),
                   polar_mu=np.empty(0), polar_cdf=np.empty(0), particles=np.zeros((0, 9)),
-                  history_start=np.zeros(1, dtype=np.int64), frame=IDENTITY_FRAME)
+                  history_start=np.zeros(1, dtype=np.int64), frame=IDENTITY_FRAME, energy_cdf=np.zeros((0, 0)))
     return SourceArrays(**{**shared, **FAMILIES[source["type"]].arrays(source)})

@@ -32,7 +32,6 @@ FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 FIELDS = {
     "machine": Field("str", doc="a library machine (mcdose machines) or a machine file (relative to the "
                      "configuration)", required=True),
-    "applicator": Field("float", unit="cm", gt=0, le=20, doc="inner diameter: one of the machine's", required=True),
     "bevel": Field("float", 0.0, unit="degrees", ge=0, le=60, doc="0 (flat) or one of the machine's bevels"),
     "docking": Field("str", choices=("hard", "soft"), doc="absent: the machine's first docking mode"),
     "air_gap": Field("float", 0.0, unit="cm", ge=0, le=20, doc="soft docking: air between the head and the "
@@ -78,6 +77,9 @@ def check(source) -> None:
     if source.get("particle", "electron") != "electron":
         raise InputError(f"source.particle: {source['particle']!r} is not allowed with type = 'ioert': must be "
                          "'electron' (the head's photons come from the transport)")
+    if isinstance(source["applicator"], str):
+        raise InputError(f"source.applicator: {source['applicator']!r} is not allowed with type = 'ioert': must be "
+                         "the applicator's inner diameter (cm), one of the machine's")
     if "energy" not in source:
         raise InputError("source.energy: missing; type = 'ioert' needs the nominal energy (MeV), one of the "
                          "machine's; its spectrum comes from the machine file")

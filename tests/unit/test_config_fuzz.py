@@ -16,6 +16,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 from mcdose import cli, shields
 from mcdose.config import dumps_toml
 from mcdose.phsp import PhaseSpaceWriter
+from mcdose.sources import intrabeam_model
 from mcdose.schema import SECTIONS
 
 PHYSICS = {"electron_cutoff": 0.01, "photon_cutoff": 0.001, "delta_threshold": 0.01, "brems_threshold": 0.01,
@@ -80,6 +81,14 @@ BASES = {
         "phantom": {"type": "box", "material": "water", "size": [10.0, 10.0, 10.0]},
         "scoring": {**CARTESIAN, "phase_space": [{"z": 2.0, "file": "out.IAEAheader", "particles": ["electron"],
                                                    "min_energy": 0.1, "name": "plane"}]},
+    },
+    "intrabeam": {
+        "run": RUN,
+        "source": {"type": "intrabeam", "voltage": 50.0, "applicator": 3.5, "model": "model.h5",
+                   "tip": [0.0, 0.0, 5.0], "forward": [0.0, 0.0, 1.0]},
+        "phantom": {"type": "box", "material": "breast", "size": [10.0, 10.0, 10.0]},
+        "scoring": {"mesh": "spherical", "r_edges": [1.75, 2.0, 3.0], "center": [0.0, 0.0, 5.0]},
+        "variance_reduction": {"brems_splitting": 10, "russian_roulette": True, "photon_roulette": 0.1},
     },
     "shield": {
         "run": RUN, "scoring": CARTESIAN,
@@ -148,6 +157,9 @@ def folder(tmp_path_factory):
         writer.write(np.ones(n, np.int8), np.linspace(-1, 1, n), np.zeros(n), None, np.zeros(n), np.zeros(n),
                      np.ones(n), np.full(n, 6.0), np.ones(n), np.ones(n, bool), np.ones(n, np.int64))
         writer.close(orig_histories=n)
+    model = intrabeam_model.from_spectrum([[0.01, 1.0], [0.03, 2.0]], [[0.0, 1.0], [180.0, 0.5]])
+    intrabeam_model.save(intrabeam_model.SourceModel(model.mu_edges, model.energy_edges, model.weights,
+                                                     {**model.attrs, "voltage_kV": 50.0}), d / "model.h5")
     return d
 
 
