@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import mcdose
+from mcdose.analysis import aluminium_hvl, effective_energy
 from mcdose.sources import intrabeam_model
 from mcdose.treatment import treatment_plan
 
@@ -37,17 +38,6 @@ def _model(histories: int, splitting: int) -> tuple:
           f"photons/electron, mean {1000 * model.mean_energy():.2f} keV, efficiency 1/(s^2 T) = "
           f"{1.0 / (s * s * seconds):.3g} /s")
     return model
-
-
-def _effective_energy(energy, weight) -> float:
-    from scipy.optimize import brentq
-
-    import mcdose.physics as physics
-    al, air = physics.tables("aluminium"), physics.tables("air")
-    mu = np.array([al.mu_over_rho(e) for e in energy]) * 2.699
-    kerma = weight * energy * np.array([air.mu_en_over_rho(e) for e in energy])
-    hvl = brentq(lambda t: np.sum(kerma * np.exp(-mu * t)) - 0.5 * kerma.sum(), 0.0, 5.0)
-    return brentq(lambda e: al.mu_over_rho(e) * 2.699 - np.log(2.0) / hvl, 0.004, 0.05)
 
 
 def main(argv=None) -> None:
@@ -76,7 +66,7 @@ def main(argv=None) -> None:
         for scorer, depth, published in ((0, 5, 18), (1, 10, 24)):
             k = (ps.column("scorer") == scorer) & (np.hypot(ps.column("x"), ps.column("y")) < 0.5) & (ps.column("w") > 0)
             e, w = ps.column("energy")[k], ps.column("weight")[k] / ps.column("w")[k]
-            print(f"  behind {depth:>2} mm: HVL effective {1000 * _effective_energy(e, w):.1f} keV, fluence mean "
+            print(f"  behind {depth:>2} mm: HVL effective {1000 * effective_energy(aluminium_hvl(e, w)):.1f} keV, fluence mean "
                   f"{1000 * np.average(e, weights=w):.1f} keV (published {published} keV, broad-beam HVL)")
         sphere = mcdose.run({**base, "source": {**source, "applicator": 4.0},
                              "scoring": {"mesh": "spherical", "r": {"min": 2.0, "max": 4.5, "step": 0.1},

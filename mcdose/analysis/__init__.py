@@ -1,4 +1,6 @@
-"""Analysis of dose distributions: depth-dose and profile metrics, isodoses, measured data, gamma, comparisons."""
+"""Analysis of dose distributions: depth-dose and profile metrics, isodoses, measured data, gamma, comparisons,
+beam quality (aluminium HVL)."""
+from .beam_quality import aluminium_hvl, effective_energy
 from .compare import Check, Comparison, CurveComparison, Tolerances, compare
 from .depth_dose import Estimate, PDDMetrics, pdd_metrics
 from .gamma import GammaResult, gamma_index, parse_criteria
@@ -9,4 +11,4 @@ from .profiles import ProfileMetrics, profile_metrics
 __all__ = ["Estimate", "PDDMetrics", "pdd_metrics", "ProfileMetrics", "profile_metrics",
            "GammaResult", "gamma_index", "parse_criteria", "DosePlane", "Isodose", "dose_plane", "dose_scale",
            "isodose_lines", "MeasuredCurve", "normalised", "read_csv", "read_mcc", "read_measured", "read_w2cad",
-           "Check", "Comparison", "CurveComparison", "Tolerances", "compare"]
+           "Check", "Comparison", "CurveComparison", "Tolerances", "compare", "aluminium_hvl", "effective_energy"]

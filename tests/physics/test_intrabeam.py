@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import mcdose
+from mcdose.analysis import aluminium_hvl, effective_energy
 from mcdose.errors import InputError
 from mcdose.sources import intrabeam_model
 
@@ -90,18 +91,6 @@ def test_bare_probe_dose_falls_as_r_to_the_minus_three(bare):
     assert abs(n - 3.0) <= 0.35, n
 
 
-def _hvl_effective_energy(energy, weight) -> float:
-    """Narrow-beam aluminium HVL (air kerma) of a spectrum and the monoenergetic energy with that HVL (MeV)."""
-    from scipy.optimize import brentq
-
-    import mcdose.physics as physics
-    al, air = physics.tables("aluminium"), physics.tables("air")
-    mu_al = np.array([al.mu_over_rho(e) for e in energy]) * 2.699
-    kerma = weight * energy * np.array([air.mu_en_over_rho(e) for e in energy])
-    hvl = brentq(lambda t: np.sum(kerma * np.exp(-mu_al * t)) - 0.5 * kerma.sum(), 0.0, 5.0)
-    return brentq(lambda e: al.mu_over_rho(e) * 2.699 - np.log(2.0) / hvl, 0.004, 0.05)
-
-
 @pytest.mark.parametrize("scorer, published", [(0, 0.018), (1, 0.024)], ids=["5mm", "10mm"])
 def test_beam_hardens_with_depth_as_published(bare, scorer, published):
     """Photons crossing the planes 5 and 10 mm beyond the tip (within 5 mm of the axis, outwards): the
@@ -111,7 +100,7 @@ def test_beam_hardens_with_depth_as_published(bare, scorer, published):
     m = (ps.column("scorer") == scorer) & (np.hypot(ps.column("x"), ps.column("y")) < 0.5) & (ps.column("w") > 0)
     energy, weight = ps.column("energy")[m], ps.column("weight")[m] / ps.column("w")[m]
     mean = np.average(energy, weights=weight)
-    assert _hvl_effective_energy(energy, weight) < published < mean
+    assert effective_energy(aluminium_hvl(energy, weight)) < published < mean
 
 
 def test_sphere_track_length_and_analog_agree(model_file):

@@ -88,3 +88,12 @@ def test_energy_balance_closes_in_expectation(analog):
 def test_bad_settings_are_refused(bad, match):
     with pytest.raises(InputError, match=match):
         validate({**TARGET, "variance_reduction": bad})
+
+
+@pytest.mark.slow
+def test_splitting_is_unbiased_against_a_long_analog_run():
+    """The slow version: 10^6 analog electrons (photon numbers to ~2-5 %) against splitting 100 with roulette."""
+    analog = mcdose.run(TARGET, threads=2, histories=1_000_000, batches=20)
+    vr = mcdose.run({**TARGET, "variance_reduction": {"brems_splitting": 100}}, threads=2, histories=200_000)
+    (ma, sa), (mv, sv) = _photons(analog), _photons(vr)
+    assert np.all(np.abs(ma - mv) <= 4 * np.hypot(sa, sv)), (ma, mv, sa, sv)
