@@ -125,15 +125,10 @@ def from_spectrum(spectrum, angular=None, photons_per_electron: float = 1.0, des
         mu_edges, cdf = np.linspace(-1.0, 1.0, THETA_BINS + 1), np.linspace(0.0, 1.0, THETA_BINS + 1)
     else:
         mu_edges, cdf = polar_table({"angular": angular})
-    angle_p = np.diff(cdf)
-    keep = angle_p > 0
-    mu_keep = np.concatenate([mu_edges[:-1][keep], [mu_edges[1:][keep][-1]]])
-    if not np.all(np.diff(mu_keep) > 0) or len(mu_keep) - 1 != keep.sum():       # non-contiguous support
-        mu_keep, angle_p, keep = mu_edges, angle_p, np.ones_like(keep)
-    weights = np.outer(angle_p[keep], w / w.sum()) * photons_per_electron
+    weights = np.outer(np.diff(cdf), w / w.sum()) * photons_per_electron     # empty intervals: rows of 0
     attrs = {"method": "tabulated spectrum", "description": description, "created": _now(),
              "mcdose_version": _version()}
-    return check(SourceModel(mu_keep, edges, weights, attrs), "source model")
+    return check(SourceModel(mu_edges, edges, weights, attrs), "source model")
 
 
 def build(voltage_kV: float, histories: int = DEFAULT_HISTORIES, splitting: int = DEFAULT_SPLITTING, seed: int = 1,

@@ -144,3 +144,26 @@ def test_model_of_another_voltage_is_refused(model_file):
     with pytest.raises(InputError, match="built for 50 kV"):
         mcdose.config.validate(config)
 
+
+
+def test_model_from_a_tabulated_spectrum_emits_it(tmp_path):
+    """A model from two lines (20 and 40 keV, 1 : 3) and an angular table that is zero between 60 and 120
+    degrees: photons crossing the planes 1 cm ahead of and behind the tip (in vacuum) carry the lines in that
+    ratio (4 sigma) and none leaves between 60 and 120 degrees."""
+    model = intrabeam_model.from_spectrum([[0.02, 1.0], [0.04, 3.0]],
+                                          [[0.0, 1.0], [60.0, 1.0], [60.01, 0.0], [119.99, 0.0], [120.0, 1.0],
+                                           [180.0, 1.0]])
+    intrabeam_model.save(model, tmp_path / "m.h5")
+    config = {"run": {"histories": 20_000, "batches": 10, "seed": 2},
+              "source": {"type": "intrabeam", "applicator": "bare", "model": str(tmp_path / "m.h5"),
+                         "tip": [0.0, 0.0, 5.0]},
+              "phantom": {"type": "box", "material": "water", "size": [1.0, 1.0, 1.0], "world_margin": 10.0},
+              "scoring": {"x": [-0.5, 0.5], "y": [-0.5, 0.5], "z": [0.0, 1.0]},
+              "scorers": [{"z": 6.0, "particles": ["photon"]}, {"z": 4.0, "particles": ["photon"]}]}
+    ps = mcdose.run(config, threads=2).phase_space
+    w = ps.column("w")
+    direct = np.where(ps.column("scorer") == 0, w > 0, w < 0)          # straight from the tip (vacuum)
+    assert direct.sum() > 15_000
+    assert not np.any(np.abs(w[direct]) < np.cos(np.radians(60.01)) - 1e-9)     # the ramps end at 60.01, 119.99
+    high = np.mean(ps.column("energy")[direct] > 0.03)
+    assert abs(high - 0.75) <= 4 * np.sqrt(0.75 * 0.25 / direct.sum())
