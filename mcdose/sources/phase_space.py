@@ -69,7 +69,11 @@ def _axis(source) -> np.ndarray:
 
 
 def _stamp(path: str) -> tuple:
-    st = os.stat(path)
+    """(path, size, modification time); a file that cannot be stat'ed is left for the reader to report."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path, -1, -1
     return path, st.st_size, st.st_mtime_ns
 
 
@@ -90,7 +94,10 @@ def _summary(source, boundaries=()) -> tuple:
     (size, modification time) so an edited file is scanned again."""
     from ..phsp import paths
     header, data = paths(source["file"])
-    return _scan(_stamp(str(header)) + _stamp(str(data))[1:], tuple(boundaries))
+    reader, scan = _scan(_stamp(str(header)) + _stamp(str(data))[1:], tuple(boundaries))
+    if scan.particles == 0:
+        raise InputError(f"source.file {reader.header.header_path}: the phase space holds no particles")
+    return reader, scan
 
 
 def _factor(reader, scan) -> float:

@@ -275,3 +275,17 @@ def test_no_record_is_dropped_when_the_buffer_is_small(written, tmp_path, monkey
     config = {**WRITER, "scorers": []}
     mcdose.run(config, output=tmp_path / "dose.h5", threads=2)
     assert _digest(tmp_path / "plane.IAEAphsp") == _digest(folder / "plane.IAEAphsp")
+
+
+def test_missing_data_and_empty_files_are_refused(tmp_path):
+    """A header without its data file, and a phase space of no particles: one clear error each."""
+    with PhaseSpaceWriter(tmp_path / "empty.IAEAheader", title="empty", constant_z=0.0) as writer:
+        writer.close(orig_histories=10)
+    with pytest.raises(InputError, match="holds no particles"):
+        mcdose.run({**_reader_config(tmp_path), "source": {"type": "phase_space",
+                                                           "file": str(tmp_path / "empty.IAEAheader")}}, histories=10)
+    _synthetic(tmp_path / "s.IAEAheader")
+    (tmp_path / "s.IAEAphsp").unlink()
+    with pytest.raises(InputError, match="s.IAEAphsp"):
+        mcdose.run({**_reader_config(tmp_path), "source": {"type": "phase_space",
+                                                           "file": str(tmp_path / "s.IAEAheader")}}, histories=10)
