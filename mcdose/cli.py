@@ -34,14 +34,17 @@ typical use:
 """
 
 MESSAGE_LIMIT = 400     # characters of an error line
-_MM_TOLERANCES = ("dmax_tol", "r90_tol", "r80_tol", "r50_tol", "rp_tol", "field_size_tol", "penumbra_tol")
+_MM_TOLERANCES = ("dmax_tol", "r90_tol", "r80_tol", "r50_tol", "rp_tol", "centre_tol", "field_size_tol",
+                  "penumbra_tol")
 #: Allowed values of the numeric options, by dest (the same meaning in every command).
 _NUMBERS = {"radius": Field("float", unit="cm", gt=0), "depth": Field("float", unit="cm"),
             "offset": Field("float", unit="cm"), "position": Field("float", unit="cm"),
             "prescription": Field("float", unit="Gy", gt=0),
             "prescription_isodose": Field("float", unit="%", gt=0, le=100),
             "pass_rate": Field("float", unit="%", gt=0, le=100), "threshold": Field("float", unit="%", ge=0, le=100),
-            "ds_tol": Field("float", unit="%", gt=0), **dict.fromkeys(_MM_TOLERANCES, Field("float", unit="mm", gt=0)),
+            "ds_tol": Field("float", unit="%", gt=0), "flatness_tol": Field("float", unit="%", gt=0),
+            "symmetry_max": Field("float", unit="%", ge=100, le=200),
+            **dict.fromkeys(_MM_TOLERANCES, Field("float", unit="mm", gt=0)),
             "energy": Field("float", unit="MeV", gt=0, le=50),
             "dose_rate": Field("float", unit="Gy/min", gt=0, le=100),
             "applicator_radius": Field("float", unit="cm", ge=0, le=50)}
@@ -143,7 +146,8 @@ def _cmd_run(args) -> int:
     dmax, umax, idx = result.max_dose()
     print(f"wrote {out}: {md['histories']:,} histories in {md['batches']} batches, "
           f"{md['elapsed_seconds']:.1f} s ({md['histories'] / max(md['elapsed_seconds'], 1e-9):,.0f} /s)")
-    print(f"dose max {dmax:.5g} Gy/particle +- {100 * umax:.2f} % (1 sigma) at bin {idx}")
+    print(f"highest bin {dmax:.5g} Gy/particle +- {100 * umax:.2f} % (1 sigma) at bin {idx}")
+    print(_reference_line(result))
     print(f"charged secondaries: {md['electron_transport']}")
     if md["lost_particles"]:
         print(f"warning: {md['lost_particles']} particle(s) lost by the navigation (see the file)")
@@ -154,8 +158,17 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _reference_line(result) -> str:
+    """The one normalisation (D_ref) of a result in words, or why there is none."""
+    from .analysis.normalisation import reference_dose
+    try:
+        return reference_dose(result).describe()
+    except InputError as exc:
+        return f"no D_ref ({exc})"
+
+
 _PLOT_OPTIONS = {"radius": ("pdd",), "axis": ("profile",), "depth": ("profile",), "offset": ("profile",),
-                 "plane": ("isodose",), "position": ("isodose",), "levels": ("isodose",),
+                 "plane": ("isodose", "uncertainty"), "position": ("isodose", "uncertainty"), "levels": ("isodose",),
                  "prescription": ("isodose",), "prescription_isodose": ("isodose",), "config": ("isodose",)}
 
 
@@ -180,52 +193,65 @@ def _cmd_plot(args) -> int:
         from .plotting import plot_geometry
         out = plot_geometry(load_config(args.input), args.output)
     else:
-        from . import plotting_dose as pdz
+        from .plotting_dose import save_figure
         from .results import load
-        res = load(args.input)
-        if args.kind == "pdd":
-            radius = 1.0 if args.radius is None else args.radius
-            fig = pdz.pdd_figure(res.pdd(radius), title=f"Depth dose of {Path(args.input).name} (r <= {radius:g} cm)")
-        elif args.kind == "profile":
-            if args.depth is None:
-                raise InputError("plot --kind profile needs --depth (cm)")
-            fig = pdz.profile_figure(res.profile(args.axis or "x", args.depth, args.offset or 0.0))
-        else:
-            fig = _isodose_figure(res, args)
-        out = pdz.save_figure(fig, args.output)
+        out = save_figure(_result_figure(load(args.input), args), args.output)
     print(f"wrote {out}")
     return 0
 
 
-def _isodose_figure(res, args):
-    from .analysis import dose_plane, dose_scale, isodose_lines
-    from .plotting_dose import isodose_figure
+def _result_figure(res, args):
+    """The figure of ``plot --kind pdd|profile|isodose|uncertainty`` of a result, titled with what was
+    simulated and in % of the one normalisation D_ref."""
+    from . import plotting_dose as pdz
+    from .analysis import dose_plane
+    from .analysis.normalisation import reference_dose
+    from .analysis.run_info import run_title
+    title = run_title(res)
+    radius = 1.0 if args.radius is None else args.radius
+    if args.kind == "profile":
+        if args.depth is None:
+            raise InputError("plot --kind profile needs --depth (cm)")
+        return pdz.profile_figure(res.profile(args.axis or "x", args.depth, args.offset or 0.0), title=title)
+    if args.kind == "pdd":
+        curve, norm = res.pdd(radius), reference_dose(res, radius)
+        if curve.axis == "r":
+            surfaces = [(i.depth_cm, f"{i.above} | {i.below}") for i in curve.interfaces or ()]
+            return pdz.radial_figure(curve, norm, surfaces, title=title)
+        return pdz.pdd_figure(curve, title=title, normalisation=norm)
+    from .plotting_map import dose_map_figure, uncertainty_map_figure
     plane = dose_plane(res, args.plane or "y", args.position or 0.0)
-    factor, unit = dose_scale(res.max_dose()[0], args.prescription, args.prescription_isodose or 100.0)
+    if args.kind == "uncertainty":
+        return uncertainty_map_figure(plane, title=title)
+    prescription = None
     levels = args.levels or [100, 90, 80, 50, 20, 10]
-    if unit == "Gy" and args.levels is None:
-        levels = [args.prescription * v / 100 for v in (110, 100, 90, 50, 20)]
-    return isodose_figure(plane, isodose_lines(plane, levels, factor, unit), factor, _outline_geometry(res, args))
+    if args.prescription is not None:
+        prescription = (args.prescription, args.prescription_isodose or 100.0)
+        pct_per_gy = prescription[1] / prescription[0]
+        levels = ([v * pct_per_gy for v in args.levels] if args.levels
+                  else [prescription[1] * f for f in (1.1, 1.0, 0.9, 0.5, 0.2)])
+    spec, geometry = _result_spec(res, args), None
+    if spec is not None:
+        from .phantoms import from_spec
+        try:
+            geometry = from_spec(spec)
+        except (InputError, ValueError, OSError) as exc:
+            print(f"note: geometry not drawn ({exc})", file=sys.stderr)
+    return dose_map_figure(plane, reference_dose(res), levels, geometry, source=None if spec is None else spec.source,
+                           title=title, prescription=prescription)
 
 
-def _outline_geometry(res, args):
-    """The phantom for the isodose outline: --config, else the configuration stored in the result; None (with a
-    note) when it cannot be built."""
+def _result_spec(res, args):
+    """The configuration whose geometry and source are drawn under a dose map: --config, else the one stored in
+    the result; None (with a note) when there is none or it cannot be read."""
+    from .analysis.run_info import result_spec
     from .config import load_config
-    from .phantoms import from_spec
+    if args.config:
+        return load_config(args.config)
     try:
-        if args.config:
-            return from_spec(load_config(args.config))
-        if "config" in res.metadata:
-            try:
-                import tomllib
-            except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-                import tomli as tomllib
-            return from_spec(load_config(tomllib.loads(res.metadata["config"])))
+        return result_spec(res)
     except (InputError, ValueError, OSError) as exc:
-        if args.config:
-            raise
-        print(f"note: geometry outline not drawn ({exc}); give --config CONFIG.toml", file=sys.stderr)
+        print(f"note: geometry not drawn ({exc}); give --config CONFIG.toml", file=sys.stderr)
     return None
 
 
@@ -236,12 +262,11 @@ def _cmd_compare(args) -> int:
     from .analysis.compare import table
     from .outputs import atomic_write, check_output
     from .results import load
-    pct, dta = parse_criteria(args.gamma)
-    mm = {name: getattr(args, name) / 10.0 for name in _MM_TOLERANCES}
-    tol = Tolerances(gamma_dose_pct=pct, gamma_dta_cm=dta, gamma_pass_pct=args.pass_rate,
-                     gamma_threshold_pct=args.threshold, gamma_local=args.local, dmax_cm=mm["dmax_tol"],
-                     r90_cm=mm["r90_tol"], r80_cm=mm["r80_tol"], r50_cm=mm["r50_tol"], rp_cm=mm["rp_tol"],
-                     ds_pct=args.ds_tol, field_size_cm=mm["field_size_tol"], penumbra_cm=mm["penumbra_tol"])
+    pct, dta_cm = parse_criteria(args.gamma)
+    tol = Tolerances(gamma_dose_pct=pct, gamma_dta_mm=10 * dta_cm, gamma_pass_pct=args.pass_rate,
+                     gamma_threshold_pct=args.threshold, gamma_local=args.local, ds_pct=args.ds_tol,
+                     flatness_pct=args.flatness_tol, symmetry_pct=args.symmetry_max,
+                     **{name.replace("_tol", "_mm"): getattr(args, name) for name in _MM_TOLERANCES})
     inputs = [("the result file", args.result)] + [("a measured file", path) for path in args.measured]
     html = None if args.html is None else check_output(Path(args.html), args.force, inputs)
     res = load(args.result)
@@ -250,7 +275,7 @@ def _cmd_compare(args) -> int:
     print(table(comparison))
     if html is not None:
         from .analysis.report_html import html_report
-        text = html_report(comparison, Path(args.result).name)
+        text = html_report(comparison, res, Path(args.result).name)
         atomic_write(html, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         print(f"wrote {html}")
     return 0 if comparison.passed else 1
@@ -261,30 +286,39 @@ def _cmd_pdd(args) -> int:
 
     import numpy as np
 
+    from .analysis.normalisation import reference_dose
     from .outputs import atomic_write, check_output
     from .results import load
     csv = None if args.csv is None else check_output(Path(args.csv), force=True,
                                                      inputs=[("the result file", args.file)])
-    curve = load(args.file).pdd(radius=args.radius)
+    result = load(args.file)
+    curve = result.pdd(radius=args.radius)
+    norm = reference_dose(result, args.radius)
     label = "depth_cm" if curve.axis == "z" else "radius_cm"
-    rows = np.column_stack([curve.position_cm, curve.dose, curve.sigma])
+    rows = np.column_stack([curve.position_cm, curve.dose, curve.sigma, norm.percent(curve.dose),
+                            norm.percent(curve.sigma)])
     if csv is not None:
-        atomic_write(csv, lambda tmp: np.savetxt(tmp, rows, delimiter=",", fmt="%.6e", comments="",
-                                                 header=f"{label},dose_Gy_per_particle,sigma_Gy_per_particle"))
+        header = (f"# {norm.describe()}\n"
+                  f"{label},dose_Gy_per_particle,sigma_Gy_per_particle,dose_pct_of_D_ref,sigma_pct_of_D_ref")
+        atomic_write(csv, lambda tmp: np.savetxt(tmp, rows, delimiter=",", fmt="%.6e", comments="", header=header))
         print(f"wrote {csv}")
-    peak = curve.dose.max()
-    print(f"{label:>10}  {'dose Gy/particle':>16}  {'1 sigma %':>9}  {'% of max':>8}")
-    for x, d, s in rows:
-        print(f"{x:>10.3f}  {d:>16.5e}  {100 * s / d if d > 0 else 0:>9.2f}  {100 * d / peak if peak > 0 else 0:>8.2f}")
-    if curve.axis == "z":
-        try:
-            m = curve.metrics()
-        except InputError as exc:
-            print(f"metrics: not available for this curve ({exc})")
-            return 0
-        for name, est in (("dmax cm", m.dmax_cm), ("R90 cm", m.r90_cm), ("R80 cm", m.r80_cm), ("R50 cm", m.r50_cm),
-                          ("Rp cm", m.rp_cm), ("Ds (0.5 mm)", m.ds), ("Dx (photon tail)", m.dx)):
-            print(f"{name:<17}{est.value:.4f} +- {est.sigma:.4f}")
+    print(norm.describe())
+    print(f"{label:>10}  {'dose Gy/particle':>16}  {'1 sigma %':>9}  {'% of D_ref':>10}")
+    for x, d, s, pct, _ in rows:
+        print(f"{x:>10.3f}  {d:>16.5e}  {100 * s / d if d > 0 else 0:>9.2f}  {pct:>10.2f}")
+    try:
+        m = curve.metrics()
+    except InputError as exc:
+        print(f"beam metrics withheld: {exc}")
+        return 0
+    print(f"beam metrics (1 sigma: {m.uncertainty_method}):")
+    for name, est in (("dmax cm", m.dmax_cm), ("R90 cm", m.r90_cm), ("R80 cm", m.r80_cm), ("R50 cm", m.r50_cm),
+                      ("Rp cm", m.rp_cm)):
+        print(f"  {name:<20}{est.value:.3f} +- {est.sigma:.3f}")
+    for name, est in (("Ds (0.5 mm) %", m.ds), ("Dx (photon tail) %", m.dx)):
+        print(f"  {name:<20}{100 * est.value:.2f} +- {100 * est.sigma:.2f}")
+    for warning in m.warnings:
+        print(f"  warning: {warning}")
     return 0
 
 
@@ -313,7 +347,8 @@ def _cmd_info(args) -> int:
         rows.append(("physics", ", ".join(f"{k[8:]}={v}" for k, v in sorted(physics.items()))))
     if "phase_space_records" in md:
         rows.append(("phase space", f"{md['phase_space_records']} records ({md.get('phase_space_dropped', 0)} dropped)"))
-    rows.append(("dose max", f"{dmax:.6g} Gy/particle +- {100 * umax:.2f} % (1 sigma) at bin {idx}"))
+    rows.append(("highest bin", f"{dmax:.6g} Gy/particle +- {100 * umax:.2f} % (1 sigma) at bin {idx}"))
+    rows.append(("normalisation", _reference_line(res)))
     for key, value in rows:
         print(f"{key + ':':<16}{value}")
     if res.regions is not None:
@@ -453,31 +488,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("plot", help="figures: geometry slices (CONFIG.toml) or pdd, profile, isodose (OUT.h5)")
     g.add_argument("input", help="configuration (.toml) for --kind geometry, else a result file (.h5)")
-    g.add_argument("--kind", choices=["geometry", "pdd", "profile", "isodose"], required=True,
-                   help="geometry: slices coloured by material; pdd: depth dose with metrics; profile: lateral "
-                        "profile with field size and penumbra; isodose: isodose lines in a plane")
+    g.add_argument("--kind", choices=["geometry", "pdd", "profile", "isodose", "uncertainty"], required=True,
+                   help="geometry: slices coloured by material; pdd: depth dose with metrics (a spherical mesh: "
+                        "radial dose, log scale); profile: lateral profile with field size and penumbra; isodose: "
+                        "dose map with labelled isodose lines over the geometry; uncertainty: map of the relative "
+                        "1-sigma in a plane")
     g.add_argument("-o", "--output", required=True, help="image file to write (.png, .pdf, .svg)")
     g.add_argument("--radius", type=float, help="pdd: average over bins within this radius of the axis, cm "
                                                 "(default 1)")
     g.add_argument("--axis", choices=["x", "y", "r"], help="profile: direction (default x)")
     g.add_argument("--depth", type=float, help="profile: depth z, cm (required)")
     g.add_argument("--offset", type=float, help="profile: position on the other lateral axis, cm (default 0)")
-    g.add_argument("--plane", choices=["x", "y", "z"], help="isodose: plane x|y|z = --position (default y; "
+    g.add_argument("--plane", choices=["x", "y", "z"], help="isodose, uncertainty: plane x|y|z = --position (default y; "
                                                            "cylindrical meshes: the r-z plane)")
-    g.add_argument("--position", type=float, help="isodose: plane position, cm (default 0)")
+    g.add_argument("--position", type=float, help="isodose, uncertainty: plane position, cm (default 0)")
     g.add_argument("--levels", type=_number_list(False, "90,80,50"),
-                   help="isodose: comma-separated levels, %% of Dmax (default 100,90,80,50,20,10) or Gy with "
+                   help="isodose: comma-separated levels, %% of D_ref (default 100,90,80,50,20,10) or Gy with "
                         "--prescription")
     g.add_argument("--prescription", type=float, metavar="GY",
                    help="isodose: prescribed dose (Gy) to the --prescription-isodose level; levels then in Gy")
     g.add_argument("--prescription-isodose", type=float, metavar="PCT",
-                   help="isodose: the %% of Dmax receiving the prescription (default 100)")
-    g.add_argument("--config", help="isodose: configuration whose geometry outline to draw (default: the one "
+                   help="isodose: the %% of D_ref receiving the prescription (default 100)")
+    g.add_argument("--config", help="isodose: configuration whose geometry and source to draw (default: the one "
                                     "stored in the result)")
     g.set_defaults(func=_cmd_plot)
 
     k = sub.add_parser("compare", help="compare a result with measured depth doses/profiles (PASS/FAIL, gamma)",
-                       description="Exit status 0 when every check passes, 1 when any fails, 2 for bad input. "
+                       description="Exit status 0 when no judged check fails (checks not judged -- a measured value extrapolated, a metric withheld -- are counted, not failed), 1 when any fails, 2 for bad input. "
                                    "Default tolerances (AAPM TG-106/TG-72 practice) are shown in brackets.")
     k.add_argument("result", help="result file (.h5)")
     k.add_argument("measured", nargs="+", help="measured files: .csv (depth_mm,dose | x_mm,dose ...), PTW .mcc, "
@@ -487,11 +524,15 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--pass-rate", type=float, default=95.0, help="minimum gamma pass rate, %% [95]")
     k.add_argument("--threshold", type=float, default=10.0, help="gamma low-dose threshold, %% of max [10]")
     for name, default, what in (("dmax", 2.0, "dmax"), ("r90", 1.0, "R90"), ("r80", 1.0, "R80"),
-                                ("r50", 1.0, "R50"), ("rp", 1.0, "Rp"), ("field-size", 2.0, "50 %% field size"),
-                                ("penumbra", 2.0, "80-20 penumbra")):
+                                ("r50", 1.0, "R50"), ("rp", 1.0, "Rp"), ("centre", 1.0, "profile centre (mid 50 %% edges)"),
+                                ("field-size", 2.0, "50 %% field size"), ("penumbra", 2.0, "80-20 penumbra")):
         k.add_argument(f"--{name}-tol", type=float, default=default, metavar="MM",
                        help=f"{what} tolerance, mm [{default:g}]")
     k.add_argument("--ds-tol", type=float, default=2.0, metavar="PCT", help="surface dose tolerance, %% of Dmax [2]")
+    k.add_argument("--flatness-tol", type=float, default=1.0, metavar="PCT",
+                   help="profile flatness difference tolerance, %% (TG-142) [1]")
+    k.add_argument("--symmetry-max", type=float, default=105.0, metavar="PCT",
+                   help="largest allowed profile symmetry, %% (IEC 60976, electron beams) [105]")
     k.add_argument("--radius", type=float, default=1.0, help="computed depth dose: radius about the axis, cm [1]")
     k.add_argument("--unit", choices=["mm", "cm"], help="position unit of CSV files whose header has none")
     k.add_argument("--depth", type=float, help="depth (cm) of CSV profiles whose file does not give it")

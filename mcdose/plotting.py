@@ -1,9 +1,12 @@
 """Figures (matplotlib, Agg backend): orthogonal slices through the geometry.
 
 ``plot_geometry(spec, out_path)`` draws three slices (x-z at y = c, y-z at x = c,
-x-y at z = c, with c the phantom's point of interest), each pixel coloured by the
-material found there by the navigation kernel itself, with a legend, axes in cm,
-the outline of the scoring mesh and, in a scene, the outlines of the placed parts.
+x-y at z = c, with c the phantom's point of interest), filled with the material found
+at each sample point by the navigation kernel itself (square samples, at most
+SAMPLE_CM apart), the boundaries between materials and between parts drawn as vector
+contour paths (within half a sample of the true boundary), a legend of the materials
+seen, axes in cm and the outline of the scoring mesh. :func:`draw_materials` draws
+the same in any plane (the dose maps of :mod:`mcdose.plotting_map`).
 """
 from __future__ import annotations
 
@@ -12,25 +15,28 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.patches import Circle, Patch, Rectangle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Circle, Patch, Rectangle
 
-from .kernels import geometry as kg  # noqa: E402
-from .plotting_dose import save_figure  # noqa: E402
+from .kernels import geometry as kg
+from .plotting_dose import save_figure
 
-__all__ = ["plot_geometry", "plot_geometry_slices", "material_slice", "material_colours"]
+__all__ = ["material_colours", "material_slice", "plot_geometry", "plot_geometry_slices"]
 
 COLOURS = {
-    "vacuum": "#ffffff", "air": "#eef3f7", "water": "#8ec7ea", "solid_water": "#7fb8d9", "breast": "#f4b6c2",
+    "vacuum": "#ffffff", "air": "#d3dee6", "water": "#8ec7ea", "solid_water": "#7fb8d9", "breast": "#f4b6c2",
     "soft_tissue": "#e89a8f", "soft_tissue_icru4": "#e8a59b", "skeletal_muscle": "#c8645a", "adipose": "#f7e08b",
     "lung": "#f9d5d3", "cortical_bone": "#e9e2c8", "pmma": "#c9b3e6", "polystyrene": "#b8d8b0",
     "polyetherimide": "#d9a441", "ptfe": "#dedede", "aluminium": "#a9b4bd", "copper": "#c8742d",
     "lead": "#4b4f57", "tungsten": "#2f3640", "gold": "#d4af37", "beryllium": "#9fbf9f", "stainless_steel": "#7d8a96",
 }
-OUTSIDE = -3          # pixel code: outside the world
-N_PIXELS = 360        # per slice side
+OUTSIDE_COLOUR = "#9a9a9a"
+N_PIXELS = 720        # samples along the longer side of a slice
+SAMPLE_CM = 0.05      # at most this far apart (a 2.5 mm layer gets >= 5 samples), up to MAX_SAMPLES in all
+MAX_SAMPLES = 1_500_000
+BOUNDARY = {"colors": "k", "linewidths": 0.6}
 
 
 def _cells(arrays, points) -> tuple:
@@ -41,28 +47,66 @@ def _cells(arrays, points) -> tuple:
     return cell, voxel
 
 
-def _media(arrays, points) -> np.ndarray:
-    """Material index at each point (-1 vacuum, OUTSIDE beyond the world)."""
-    cell, voxel = _cells(arrays, points)
-    out = np.full(len(points), OUTSIDE, np.int32)
+def _codes(arrays, cell, voxel, n_names) -> np.ndarray:
+    """Material code of each (cell, voxel): 0 vacuum, 1 + material index, n_names beyond the world."""
+    out = np.full(cell.size, n_names, np.int32)
     ok = cell >= 0
-    out[ok] = arrays.cell_material[cell[ok]]
+    out[ok] = arrays.cell_material[cell[ok]] + 1
     vox = voxel >= 0
-    out[vox] = arrays.lat_material[voxel[vox]]
+    out[vox] = arrays.lat_material[voxel[vox]] + 1
     return out
 
 
+def material_colour(name: str, index: int = 0):
+    """The colour of a material (COLOURS, else the tab20 colour of its index)."""
+    return COLOURS.get(name, plt.cm.tab20(index % 20))
+
+
 def material_colours(geometry) -> tuple:
-    """(names, colours): "vacuum" then the geometry's materials, and one colour each plus white (outside)."""
+    """(names, colours): "vacuum" then the geometry's materials, and one colour each plus grey (outside)."""
     names = ["vacuum"] + list(geometry.materials)
-    return names, [COLOURS.get(n, plt.cm.tab20(i % 20)) for i, n in enumerate(names)] + ["#ffffff"]
+    return names, [material_colour(n, i) for i, n in enumerate(names)] + [OUTSIDE_COLOUR]
 
 
 def material_slice(arrays, axes, cut_axis, cut, a, b, n_names) -> np.ndarray:
     """Material code image (len(b), len(a)) of the plane spanned by axes (i, j) at cut_axis = cut (cm), sampled
     at a (axis i) x b (axis j): 0 vacuum, 1 + material index, n_names beyond the world."""
-    med = _media(arrays, _plane_points(axes, cut_axis, cut, a, b)).reshape(len(b), len(a))
-    return np.where(med == OUTSIDE, n_names, med + 1)
+    cell, voxel = _cells(arrays, _plane_points(axes, cut_axis, cut, a, b))
+    return _codes(arrays, cell, voxel, n_names).reshape(len(b), len(a))
+
+
+def sample_axes(view_u, view_v) -> tuple:
+    """Sample centres (a, b) over the ranges view_u, view_v (cm): square samples, N_PIXELS along the longer
+    side or SAMPLE_CM apart, whichever is finer, at most MAX_SAMPLES in all."""
+    wu, wv = view_u[1] - view_u[0], view_v[1] - view_v[0]
+    h = max(min(max(wu, wv) / N_PIXELS, SAMPLE_CM), np.sqrt(wu * wv / MAX_SAMPLES))
+    nu, nv = max(int(np.ceil(wu / h)), 2), max(int(np.ceil(wv / h)), 2)
+    return (view_u[0] + (np.arange(nu) + 0.5) * wu / nu, view_v[0] + (np.arange(nv) + 0.5) * wv / nv)
+
+
+def draw_materials(ax, geometry, axes, cut_axis, cut, view_u, view_v, arrays=None, alpha=1.0,
+                   boundary_zorder=2) -> list:
+    """Fill the plane spanned by axes (i, j) at cut_axis = cut (cm) over view_u x view_v (cm) with the material
+    colours (opacity alpha), draw the boundaries between materials and between parts as vector contour paths
+    (black), and return legend handles (Patch) of the materials seen (and of "outside the world" when seen)."""
+    arrays = geometry.compile() if arrays is None else arrays
+    names, colours = material_colours(geometry)
+    a, b = sample_axes(view_u, view_v)
+    cell, voxel = _cells(arrays, _plane_points(axes, cut_axis, cut, a, b))
+    code = _codes(arrays, cell, voxel, len(names)).reshape(len(b), len(a))
+    ax.imshow(code, origin="lower", extent=(view_u[0], view_u[1], view_v[0], view_v[1]),
+              cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5, interpolation="nearest",
+              aspect="equal", alpha=alpha)
+    owner = np.array([c.part for c in geometry.cells] + [-1, -1])        # the world, and -1: beyond it
+    part = owner[cell].reshape(code.shape)
+    region = code * (len(geometry.cells) + 2) + part + 1
+    ids = np.unique(region)
+    if ids.size > 1:
+        for r in ids:
+            ax.contour(a, b, (region == r).astype(float), levels=[0.5], zorder=boundary_zorder, **BOUNDARY)
+    seen = np.unique(code)
+    labels = names + ["outside the world"]
+    return [Patch(facecolor=colours[n], edgecolor="k", linewidth=0.6, alpha=alpha, label=labels[n]) for n in seen]
 
 
 def _plane_points(axes, cut_axis, cut, a, b) -> np.ndarray:
@@ -70,19 +114,6 @@ def _plane_points(axes, cut_axis, cut, a, b) -> np.ndarray:
     pts = np.empty((A.size, 3))
     pts[:, axes[0]], pts[:, axes[1]], pts[:, cut_axis] = A.ravel(), B.ravel(), cut
     return pts
-
-
-def _part_edges(geometry, arrays, axes, cut_axis, cut, a, b) -> np.ndarray:
-    """RGBA overlay (len(b), len(a), 4): black where neighbouring pixels belong to different parts
-    (or to a part and the phantom or world)."""
-    owner = np.array([c.part for c in geometry.cells] + [-1, -1])        # the world, and -1: beyond it
-    part = owner[_cells(arrays, _plane_points(axes, cut_axis, cut, a, b))[0]].reshape(len(b), len(a))
-    edge = np.zeros(part.shape, bool)
-    edge[1:] |= part[1:] != part[:-1]
-    edge[:, 1:] |= part[:, 1:] != part[:, :-1]
-    rgba = np.zeros(part.shape + (4,))
-    rgba[edge, 3] = 1.0
-    return rgba
 
 
 def _mesh_extent(scoring) -> np.ndarray | None:
@@ -129,21 +160,14 @@ def plot_geometry_slices(geometry, out_path, scoring=None, title: str | None = N
     view = np.stack([np.maximum(view[:, 0] - pad, geometry.world[:, 0]),
                      np.minimum(view[:, 1] + pad, geometry.world[:, 1])], axis=1)
     c = geometry.center
-    names, colours = material_colours(geometry)
-    cmap = ListedColormap(colours)
     panels = [((0, 2), 1, "x-z"), ((1, 2), 0, "y-z"), ((0, 1), 2, "x-y")]
     fig, axs = plt.subplots(1, 3, figsize=(15, 5.4), constrained_layout=True)
-    seen = set()
+    handles = {}
     for ax, ((i, j), k, label) in zip(axs, panels):
-        a = np.linspace(view[i, 0], view[i, 1], N_PIXELS)
-        b = np.linspace(view[j, 0], view[j, 1], N_PIXELS)
-        code = material_slice(arrays, (i, j), k, c[k], a, b, len(names))
-        seen.update(np.unique(code).tolist())
-        ax.imshow(code, origin="lower", extent=(a[0], a[-1], b[0], b[-1]), cmap=cmap, vmin=-0.5,
-                  vmax=len(colours) - 0.5, interpolation="nearest", aspect="equal")
-        if geometry.parts:
-            ax.imshow(_part_edges(geometry, arrays, (i, j), k, c[k], a, b), origin="lower",
-                      extent=(a[0], a[-1], b[0], b[-1]), interpolation="nearest", aspect="equal")
+        for h in draw_materials(ax, geometry, (i, j), k, c[k], view[i], view[j], arrays):
+            handles.setdefault(h.get_label(), h)
+        ax.set_xlim(view[i])
+        ax.set_ylim(view[j])
         if (i, j) != (0, 1):
             ax.invert_yaxis()                  # depth z increases downwards
         if scoring is not None:
@@ -151,12 +175,13 @@ def plot_geometry_slices(geometry, out_path, scoring=None, title: str | None = N
         ax.set_xlabel(f"{'xyz'[i]} (cm)")
         ax.set_ylabel(f"{'xyz'[j]} (cm)")
         ax.set_title(f"{label} slice at {'xyz'[k]} = {c[k]:g} cm")
-    handles = [Patch(facecolor=colours[n], edgecolor="k", label=names[n]) for n in sorted(seen) if n < len(names)]
+    handles = list(handles.values())
     if scoring is not None:
-        handles.append(Patch(fill=False, edgecolor="#d62728", linestyle="--", label=f"scoring mesh ({scoring['mesh']})"))
+        handles.append(Patch(fill=False, edgecolor="#d62728", linestyle="--",
+                             label=f"scoring mesh ({scoring['mesh']})"))
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 7), frameon=False)
     fig.suptitle(title or geometry.name)
-    return save_figure(fig, out_path, dpi=110)
+    return save_figure(fig, out_path)
 
 
 def plot_geometry(spec, out_path) -> Path:

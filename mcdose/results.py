@@ -7,6 +7,8 @@ File layout (schema version 1; readers need nothing from mcdose)::
     /energy_deposited   float64, mesh shape: MeV per source particle
     /grid               group, attribute kind = "cartesian" | "cylindrical" | "spherical"
         x_edges, y_edges, z_edges | r_edges, z_edges | r_edges   (cm); center (spherical, cm)
+    /batch_dose         float32, (G, *mesh shape), optional: dose of each of G >= 2 equal groups of consecutive
+                        batches, Gy per source particle (metric uncertainties by the jackknife; mcdose.runner)
     /materials          array of material names (UTF-8)
     /regions            group (absent in older files): the per-region tally, one entry per region
         name (UTF-8: "phantom", each part, "world"), energy_MeV_per_particle, dose_Gy_per_particle,
@@ -110,47 +112,63 @@ class Grid:
 @dataclass(frozen=True)
 class DepthDose:
     """A depth-dose (axis "z") or radial-dose (axis "r") curve: positions (cm), dose and its absolute
-    1-sigma uncertainty (Gy per source particle)."""
+    1-sigma uncertainty (Gy per source particle).
+
+    batches: (G, n) the same curve from each of G independent batch groups (None without batch groups);
+    particle: the source's primary particle, None when unknown or mixed; interfaces: the material boundaries
+    (mcdose.analysis.curves.Interface) on the z axis within the mesh, None when the geometry was not rebuilt;
+    radius_cm: averaging radius about the axis (None for a radial dose).
+    """
 
     position_cm: np.ndarray
     dose: np.ndarray
     sigma: np.ndarray
     axis: str
+    batches: np.ndarray | None = None
+    particle: str | None = None
+    interfaces: tuple | None = None
+    radius_cm: float | None = None
 
     def metrics(self):
-        """Electron-beam metrics (dmax, R90, R80, R50, Rp, Ds, Dx) of a depth dose: mcdose.analysis.pdd_metrics."""
-        from .analysis import pdd_metrics
-        if self.axis != "z":
-            raise InputError("beam-quality metrics need a depth dose (Cartesian or cylindrical mesh)")
-        return pdd_metrics(self.position_cm, self.dose, self.sigma)
+        """Electron-beam metrics (dmax, R90, R80, R50, Rp, Ds, Dx), or InputError saying why they are withheld:
+        mcdose.analysis.depth_dose.depth_dose_metrics."""
+        from .analysis.depth_dose import depth_dose_metrics
+        return depth_dose_metrics(self)
 
 
 @dataclass(frozen=True)
 class Profile:
     """A lateral dose profile at a depth: positions (cm, off-axis along `axis`), dose and its absolute 1-sigma
-    (Gy per source particle); `depth_cm` the depth it was taken at."""
+    (Gy per source particle); `depth_cm` the depth it was taken at; batches (G, n) per batch group or None;
+    mirrored: a cylindrical mesh's radial profile mirrored onto -r..r (symmetric by construction)."""
 
     position_cm: np.ndarray
     dose: np.ndarray
     sigma: np.ndarray
     axis: str
     depth_cm: float
+    batches: np.ndarray | None = None
+    mirrored: bool = False
 
     def metrics(self, normalise_at: float = 0.0):
         """Field size, penumbrae, flatness, symmetry (mcdose.analysis.profile_metrics)."""
         from .analysis import profile_metrics
-        return profile_metrics(self.position_cm, self.dose, normalise_at)
+        return profile_metrics(self.position_cm, self.dose, normalise_at, uncertainty=self.sigma,
+                               batches=self.batches, mirrored=self.mirrored)
 
 
-def _interpolate_depth(dose, sigma, z_centres, depth):
-    """Dose and 1-sigma on the last axis linearly interpolated between bin centres at `depth` (cm), held
-    constant from the first/last centre to the mesh edge; sigma combines the two bins' as independent."""
-    j = int(np.clip(np.searchsorted(z_centres, depth) - 1, 0, max(z_centres.size - 2, 0)))
+def _interpolate_depth(z_centres, depth, dose, sigma=None):
+    """Values on the last axis linearly interpolated between bin centres at `depth` (cm), held constant from the
+    first/last centre to the mesh edge: dose, or (dose, sigma) with sigma combining the two bins' as
+    independent."""
     if z_centres.size == 1:
-        return dose[..., 0], sigma[..., 0]
-    w = float(np.clip((depth - z_centres[j]) / (z_centres[j + 1] - z_centres[j]), 0.0, 1.0))
-    return ((1 - w) * dose[..., j] + w * dose[..., j + 1],
-            np.hypot((1 - w) * sigma[..., j], w * sigma[..., j + 1]))
+        j, w = 0, 0.0
+    else:
+        j = int(np.clip(np.searchsorted(z_centres, depth) - 1, 0, z_centres.size - 2))
+        w = float(np.clip((depth - z_centres[j]) / (z_centres[j + 1] - z_centres[j]), 0.0, 1.0))
+    k = min(j + 1, z_centres.size - 1)
+    d = (1 - w) * dose[..., j] + w * dose[..., k]
+    return d if sigma is None else (d, np.hypot((1 - w) * sigma[..., j], w * sigma[..., k]))
 
 
 #: /regions datasets: Regions attribute -> dataset name
@@ -217,7 +235,8 @@ class Result:
     metadata: provenance (mcdose_version, config, seed, histories, batches,
     elapsed_seconds, lost_particles, physics settings); regions: the per-region
     tally (:class:`Regions`; None in files written before it existed); phase_space: the
-    plane scorers' records (:class:`PhaseSpace`; in memory only, None after :func:`load`).
+    plane scorers' records (:class:`PhaseSpace`; in memory only, None after :func:`load`);
+    batch_dose: (G, *mesh) float32 dose of G equal batch groups, Gy per source particle, or None.
     """
 
     dose: np.ndarray
@@ -228,6 +247,8 @@ class Result:
     metadata: dict = field(default_factory=dict)
     regions: Regions | None = None
     phase_space: PhaseSpace | None = None
+    batch_dose: np.ndarray | None = None
+    _interfaces: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         shape = self.grid.shape
@@ -238,6 +259,13 @@ class Result:
             if not np.all(np.isfinite(arr)) or np.any(arr < 0):
                 raise InputError(f"result {name}: contains NaN, infinite or negative values")
             setattr(self, name, arr)
+        if self.batch_dose is not None:
+            arr = np.asarray(self.batch_dose, dtype=np.float32)
+            if arr.ndim != len(shape) + 1 or arr.shape[1:] != shape or arr.shape[0] < 2:
+                raise InputError(f"result batch_dose: shape {arr.shape} must be (groups >= 2, {', '.join(map(str, shape))})")
+            if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+                raise InputError("result batch_dose: contains NaN, infinite or negative values")
+            self.batch_dose = arr
 
     def save(self, path, force: bool = False) -> Path:
         """Write the HDF5 file atomically; refuse to overwrite an existing file unless ``force``."""
@@ -261,6 +289,9 @@ class Result:
         if self.grid.kind == "spherical":
             g.create_dataset("center", data=np.asarray(self.grid.center))
         f.create_dataset("materials", data=np.array(self.materials, dtype=h5py.string_dtype()))
+        if self.batch_dose is not None:
+            f.create_dataset("batch_dose", data=self.batch_dose, compression="gzip", compression_opts=1, shuffle=True,
+                             chunks=(1,) + self.batch_dose.shape[1:])
         if self.regions is not None:
             g = f.create_group("regions")
             g.create_dataset("name", data=np.array(self.regions.name, dtype=h5py.string_dtype()))
@@ -270,10 +301,15 @@ class Result:
     def pdd(self, radius: float = 1.0) -> "DepthDose":
         """Central-axis depth dose: the volume-weighted mean over the bins within ``radius`` cm of the
         z axis (Cartesian: bin centres; cylindrical: bins whose outer radius is <= radius, at least the
-        first), or the radial dose of a spherical mesh. Gy per source particle, absolute 1-sigma."""
+        first), or the radial dose of a spherical mesh. Gy per source particle, absolute 1-sigma; with the
+        batch groups' curves, the source particle and the material interfaces on the axis (DepthDose)."""
         g = self.grid
+        particle = self._source_particle()
         if g.kind == "spherical":
-            return DepthDose(g.centers("r_edges"), self.dose.copy(), self.dose * self.uncertainty, "r")
+            r = g.edges["r_edges"]
+            return DepthDose(g.centers("r_edges"), self.dose.copy(), self.dose * self.uncertainty, "r",
+                             batches=self.batch_dose, particle=particle,
+                             interfaces=self.interfaces(g.center, (1.0, 0.0, 0.0), r[0], r[-1]))
         volumes = g.volumes()
         if g.kind == "cartesian":
             xc, yc = g.centers("x_edges"), g.centers("y_edges")
@@ -281,17 +317,42 @@ class Result:
             if not inside.any():
                 raise InputError(f"pdd radius {radius:g} cm: no bin centre of the mesh lies within it")
             w = volumes * inside[:, :, None]
-            axes = (0, 1)
         else:
             r_hi = g.edges["r_edges"][1:]
             inside = r_hi <= radius + 1e-12
             inside[0] = True
             w = volumes * inside[:, None]
-            axes = (0,)
+        axes = tuple(range(w.ndim - 1))
         total = w.sum(axis=axes)
         dose = (w * self.dose).sum(axis=axes) / total
         sigma = np.sqrt(((w * self.dose * self.uncertainty) ** 2).sum(axis=axes)) / total
-        return DepthDose(g.centers("z_edges"), dose, sigma, "z")
+        batches = None
+        if self.batch_dose is not None:
+            batches = (w[None] * self.batch_dose).sum(axis=tuple(a + 1 for a in axes)) / total
+        z = g.edges["z_edges"]
+        return DepthDose(g.centers("z_edges"), dose, sigma, "z", batches=batches, particle=particle,
+                         interfaces=self.interfaces((0.0, 0.0, 0.0), (0.0, 0.0, 1.0), z[0], z[-1]),
+                         radius_cm=float(radius))
+
+    def _source_particle(self) -> str | None:
+        """The primary particle of the stored configuration's source; None when unknown or a phase space
+        (which may hold any mixture)."""
+        from .analysis.run_info import result_config
+        source = (result_config(self) or {}).get("source", {})
+        return None if source.get("type") == "phase_space" else source.get("particle")
+
+    def interfaces(self, origin, direction, t_min: float, t_max: float) -> tuple | None:
+        """Material interfaces on the ray origin + t direction, t_min <= t <= t_max (cm), of the geometry rebuilt
+        from the stored configuration (mcdose.axis_media); None when it cannot be rebuilt. Cached."""
+        key = (tuple(map(float, origin)), tuple(map(float, direction)), float(t_min), float(t_max))
+        if key not in self._interfaces:
+            from .axis_media import ray_interfaces, result_geometry
+            try:
+                geometry = result_geometry(self)
+            except (InputError, OSError, ValueError):
+                geometry = None
+            self._interfaces[key] = None if geometry is None else ray_interfaces(geometry, *key)
+        return self._interfaces[key]
 
     def profile(self, axis: str = "x", depth: float = 1.0, offset: float = 0.0) -> Profile:
         """Lateral profile at ``depth`` cm (interpolated between bin centres in z).
@@ -307,13 +368,17 @@ class Result:
         if not z[0] <= depth <= z[-1]:
             raise InputError(f"profile depth {depth:g} cm outside the mesh (z {z[0]:g}..{z[-1]:g} cm)")
         sigma = self.dose * self.uncertainty
+        zc = g.centers("z_edges")
+        groups = self.batch_dose
         if g.kind == "cylindrical":
             if axis not in ("x", "y", "r"):
                 raise InputError(f"profile axis {axis!r}: one of x, y, r for a cylindrical mesh")
-            d, s = _interpolate_depth(self.dose, sigma, g.centers("z_edges"), depth)
+            d, s = _interpolate_depth(zc, depth, self.dose, sigma)
+            b = None if groups is None else _interpolate_depth(zc, depth, groups)
+            mirror = (lambda a: np.concatenate([a[..., ::-1], a], axis=-1))
             rc = g.centers("r_edges")
-            return Profile(np.concatenate([-rc[::-1], rc]), np.concatenate([d[::-1], d]),
-                           np.concatenate([s[::-1], s]), axis, float(depth))
+            return Profile(np.concatenate([-rc[::-1], rc]), mirror(d), mirror(s), axis, float(depth),
+                           batches=None if b is None else mirror(b), mirrored=True)
         if axis not in ("x", "y"):
             raise InputError(f"profile axis {axis!r}: one of x, y for a Cartesian mesh")
         other = "y_edges" if axis == "x" else "x_edges"
@@ -322,8 +387,9 @@ class Result:
             raise InputError(f"profile offset {offset:g} cm outside the mesh ({other[0]} {e[0]:g}..{e[-1]:g} cm)")
         k = int(np.clip(np.searchsorted(e, offset, side="right") - 1, 0, e.size - 2))
         take = (slice(None), k) if axis == "x" else (k, slice(None))
-        d, s = _interpolate_depth(self.dose[take], sigma[take], g.centers("z_edges"), depth)
-        return Profile(g.centers(f"{axis}_edges"), d, s, axis, float(depth))
+        d, s = _interpolate_depth(zc, depth, self.dose[take], sigma[take])
+        b = None if groups is None else _interpolate_depth(zc, depth, groups[(slice(None),) + take])
+        return Profile(g.centers(f"{axis}_edges"), d, s, axis, float(depth), batches=b)
 
     def max_dose(self) -> tuple:
         """(dose maximum in Gy/particle, its relative uncertainty, its index)."""
@@ -372,6 +438,10 @@ def load(path) -> Result:
         names = tuple(str(s) for s in _dataset(path, f, "materials", text=True))
         if not all(s.isprintable() for s in names):
             raise ResultFileError(f"{path}: /materials must be printable one-line names")
+        batch_dose = None
+        if "batch_dose" in f:
+            ds = _member(path, f, "batch_dose", h5py.Dataset)
+            batch_dose = _dataset(path, f, "batch_dose", shape=(ds.shape[0] if ds.ndim else 0,) + grid.shape)
         regions = None
         if "regions" in f:
             g = _member(path, f, "regions", h5py.Group)
@@ -382,7 +452,7 @@ def load(path) -> Result:
             except InputError as exc:
                 raise ResultFileError(f"{path}: {exc}") from None
     try:
-        return Result(grid=grid, materials=names, metadata=metadata, regions=regions, **arrays)
+        return Result(grid=grid, materials=names, metadata=metadata, regions=regions, batch_dose=batch_dose, **arrays)
     except InputError as exc:
         raise ResultFileError(f"{path}: {exc}") from None
 

@@ -14,6 +14,12 @@ history-weighted mean and its relative 1-sigma uncertainty is
 sqrt(sum_b n_b (X_b - X)^2 / ((B - 1) N)) / X (equal-size batches up to one history). It needs
 B >= 2; 10-20 batches give an uncertainty estimate good to about 20-25 % of itself.
 
+Batch groups: the dose of G groups of consecutive batches (G the largest divisor of B up to 20 whose
+G x mesh bins fit :data:`GROUP_VALUES_BUDGET`) is kept in the result (``Result.batch_dose``), so that a
+metric of a curve -- R50, a field size -- gets its uncertainty from the spread of the same metric over the
+groups (jackknife, :mod:`mcdose.analysis.curves`), with the correlations between bins that one history's
+track makes.
+
 SIGINT/SIGTERM stop the run at the next batch boundary; the finished batches are written (the
 result says ``stopped_by`` and how many batches it holds) and stay in the checkpoint.
 """
@@ -37,6 +43,8 @@ from .results import PHASE_SPACE_COLUMNS, PhaseSpace, Regions, Result
 
 MEV_PER_GRAM_TO_GY = 1.602176634e-10   # 1 MeV/g = 1.602176634e-13 J / 1e-3 kg
 COLUMN_SCORER = PHASE_SPACE_COLUMNS.index("scorer") - 1     # in a partial's records (no batch column)
+MAX_GROUPS = 20
+GROUP_VALUES_BUDGET = 10_000_000   # groups x mesh bins kept (float32 in the result file: at most 40 MB)
 
 
 @dataclass
@@ -111,6 +119,13 @@ class RunPlan:
             raise bad(f"its phase-space records must be a table of {len(PHASE_SPACE_COLUMNS) - 1} columns")
 
 
+def batch_groups(batches: int, n_bins: int) -> int:
+    """How many batch groups a run keeps: the largest divisor G of `batches` with 2 <= G <= MAX_GROUPS and
+    G * n_bins <= GROUP_VALUES_BUDGET; 0 when there is none."""
+    return next((g for g in range(min(batches, MAX_GROUPS), 1, -1)
+                 if batches % g == 0 and g * n_bins <= GROUP_VALUES_BUDGET), 0)
+
+
 def run_batch(problem, plan: RunPlan, batch: int, threads: int = 0) -> Partial:
     """Batch ``batch`` of a run: a pure function of (problem, plan, batch), whatever ``threads``."""
     tally = problem.transport_batch(plan.seed, batch, plan.sizes[batch], threads)
@@ -143,6 +158,10 @@ class Merger:
         self.sum_nr2 = np.zeros(self.plan.n_regions)
         self.records, self.dropped = [], 0            # plane-scorer records, batch column first
         self.counters = dict.fromkeys(COUNTERS, 0.0)
+        self.groups = batch_groups(self.plan.batches, self.plan.n_bins)
+        self.group_x = np.zeros((self.groups, self.plan.n_bins))    # energy per batch group (MeV)
+        self.group_n = np.zeros(self.groups, np.int64)              # histories per group
+        self.group_batches = np.zeros(self.groups, np.int64)
         self.histories = 0
         self.merged = 0
         self.seen = set()
@@ -167,6 +186,11 @@ class Merger:
         self.sum_nx2 += p.histories * x * x
         self.sum_r += p.regions
         self.sum_nr2 += p.histories * r * r
+        if self.groups:
+            g = p.batch // (self.plan.batches // self.groups)
+            self.group_x[g] += p.edep
+            self.group_n[g] += p.histories
+            self.group_batches[g] += 1
         records = p.phase_space
         if self.files is not None:
             to_file = records[:, COLUMN_SCORER] >= self.files.first
@@ -188,6 +212,10 @@ class Merger:
             self.files.close(self.histories)
         result = _result(self.problem, self.spec, self.merged, self.histories, (self.sum_x, self.sum_nx2),
                          (self.sum_r, self.sum_nr2), self.counters, elapsed, stopped_by)
+        if self.groups and np.all(self.group_batches == self.plan.batches // self.groups):
+            masses = self.problem.masses.reshape(-1)
+            result.batch_dose = np.stack([_dose(x / n, masses) for x, n in zip(self.group_x, self.group_n)]
+                                         ).reshape((self.groups,) + result.dose.shape).astype(np.float32)
         names = tuple(getattr(self.problem, "scorer_names", ()))
         if self.files is not None:
             names = names[:self.files.first]
@@ -380,9 +408,13 @@ def _batch_estimate(sums: tuple, masses, batches: int, histories: int) -> tuple:
             rel = np.where(mean > 0, np.sqrt(var_mean) / mean, 0.0)
     else:
         rel = np.where(mean > 0, 1.0, 0.0)  # one batch: uncertainty unknown, reported as 100 %
+    return mean, _dose(mean, masses), rel
+
+
+def _dose(energy, masses) -> np.ndarray:
+    """Dose (Gy) of energies (MeV) in masses (g); 0 where there is no mass."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        dose = np.where(masses > 0, mean / masses, 0.0) * MEV_PER_GRAM_TO_GY
-    return mean, dose, rel
+        return np.where(masses > 0, energy / masses, 0.0) * MEV_PER_GRAM_TO_GY
 
 
 def _result(problem, spec, batches: int, histories: int, mesh_sums: tuple, region_sums: tuple, counters: dict,

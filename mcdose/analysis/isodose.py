@@ -1,9 +1,9 @@
 """Dose in a plane of a result and its isodose lines.
 
 Planes: Cartesian meshes are cut at x, y or z = position (the bins containing it); a cylindrical mesh gives
-its r-z plane drawn as the x-z plane through the axis (r mirrored to -r..r). Isodose levels are % of the
-result's maximum dose, or, with a prescription (IOERT practice: P Gy to the Q % isodose), absolute doses in
-Gy after scaling the dose so that Q % of Dmax receives P Gy. Lines are linear-interpolation contours
+its r-z plane, drawn through the axis with r mirrored to -r..r. Isodose levels are % of D_ref (the one
+normalisation, mcdose.analysis.normalisation), or, with a prescription (IOERT practice: P Gy to the Q %
+isodose), absolute doses in Gy after scaling the dose so that Q % of D_ref receives P Gy. Lines are linear-interpolation contours
 (marching squares, contourpy) through the bin centres, in cm.
 """
 from dataclasses import dataclass
@@ -29,9 +29,17 @@ class DosePlane:
     axes: tuple
     cut_axis: int
     cut_cm: float
+    cylindrical: bool = False
+
+    @property
+    def axis_names(self) -> tuple:
+        """Names of the horizontal and vertical axes ("r" for a cylindrical mesh's mirrored radius)."""
+        return ("r" if self.cylindrical else "xyz"[self.axes[0]]), "xyz"[self.axes[1]]
 
     @property
     def description(self) -> str:
+        if self.cylindrical:
+            return "r-z plane through the axis (r mirrored to -r..r)"
         return f"{'xyz'[self.axes[0]]}-{'xyz'[self.axes[1]]} plane at {'xyz'[self.cut_axis]} = {self.cut_cm:g} cm"
 
 
@@ -55,7 +63,7 @@ def dose_plane(result, plane: str = "y", position: float = 0.0) -> DosePlane:
         mirror = np.concatenate([-rc[::-1], rc])
         d = np.concatenate([result.dose[::-1], result.dose], axis=0)
         s = np.concatenate([sigma[::-1], sigma], axis=0)
-        return DosePlane(mirror, g.centers("z_edges"), d.T, s.T, (0, 2), 1, 0.0)
+        return DosePlane(mirror, g.centers("z_edges"), d.T, s.T, (0, 2), 1, 0.0, cylindrical=True)
     if g.kind != "cartesian":
         raise InputError("isodose planes need a Cartesian or cylindrical mesh")
     if plane not in _PLANES:
@@ -70,15 +78,16 @@ def dose_plane(result, plane: str = "y", position: float = 0.0) -> DosePlane:
                      float(0.5 * (e[n] + e[n + 1])))
 
 
-def dose_scale(dmax: float, prescription_gy: float | None = None, prescription_pct: float = 100.0) -> tuple:
-    """(factor, unit): dose x factor is in % of Dmax, or in Gy with P Gy prescribed to the Q % isodose."""
-    if dmax <= 0:
+def dose_scale(d_ref: float, prescription_gy: float | None = None, prescription_pct: float = 100.0) -> tuple:
+    """(factor, unit): dose x factor is in % of D_ref (Gy/particle), or in Gy with P Gy prescribed to the Q %
+    isodose (Q % of D_ref)."""
+    if d_ref <= 0:
         raise InputError("the result has no positive dose")
     if prescription_gy is None:
-        return 100.0 / dmax, "%"
+        return 100.0 / d_ref, "%"
     if not (prescription_gy > 0 and 0 < prescription_pct <= 100):
         raise InputError("prescription: dose must be > 0 Gy and the isodose in (0, 100] %")
-    return prescription_gy / (prescription_pct / 100.0 * dmax), "Gy"
+    return prescription_gy / (prescription_pct / 100.0 * d_ref), "Gy"
 
 
 def isodose_lines(plane: DosePlane, levels, factor: float, unit: str) -> list:

@@ -23,6 +23,8 @@ from .surfaces import Halfspace
 __all__ = ["Cell", "Lattice", "Geometry", "VACUUM"]
 
 VACUUM = "vacuum"
+VACUUM_CODE = -1     # Geometry.material_codes: no material (cell_material of a vacuum cell)
+OUTSIDE_CODE = -3    # Geometry.material_codes: beyond the world box
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,6 +171,27 @@ class Geometry:
         if self._arrays is None:
             self._arrays = _compile(self)
         return self._arrays
+
+    def material_codes(self, points) -> np.ndarray:
+        """Material at each point (n, 3) cm: an index into ``materials``, VACUUM_CODE, or OUTSIDE_CODE beyond
+        the world (the navigation kernel's own point location)."""
+        arrays = self.compile()
+        pts = np.ascontiguousarray(np.asarray(points, dtype=np.float64).reshape(-1, 3))
+        n = len(pts)
+        count, cell, voxel = np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32)
+        kg.classify_points(arrays, pts, count, cell, voxel)
+        out = np.full(n, OUTSIDE_CODE, np.int32)
+        inside = cell >= 0
+        out[inside] = arrays.cell_material[cell[inside]]
+        in_lattice = voxel >= 0
+        out[in_lattice] = arrays.lat_material[voxel[in_lattice]]
+        return out
+
+    def material_name(self, code: int) -> str:
+        """The name of a :meth:`material_codes` code ("vacuum", "outside the world" or a material)."""
+        if code == VACUUM_CODE:
+            return VACUUM
+        return "outside the world" if code == OUTSIDE_CODE else self.materials[code]
 
     def __repr__(self):
         return f"Geometry({self.name!r}, {len(self.cells)} cells, materials {self.materials})"

@@ -118,22 +118,25 @@ def test_profile_flat_erf_field():
     x = _positions()
     m = profile_metrics(x, 2.5 * _field(x))
     # The opposite edge changes the 50 % point by Phi(-2A/SIG) ~ 1e-60: negligible.
-    assert m.left_50_cm == pytest.approx(-A, abs=TOL_CM)
-    assert m.right_50_cm == pytest.approx(A, abs=TOL_CM)
-    assert m.field_size_cm == pytest.approx(2 * A, abs=TOL_CM)
+    assert m.left_50_cm.value == pytest.approx(-A, abs=TOL_CM)
+    assert m.right_50_cm.value == pytest.approx(A, abs=TOL_CM)
+    assert m.field_size_cm.value == pytest.approx(2 * A, abs=TOL_CM)
     w80 = (norm.ppf(0.8) - norm.ppf(0.2)) * SIG
     w90 = (norm.ppf(0.9) - norm.ppf(0.1)) * SIG
     for got in (m.penumbra_80_20_left_cm, m.penumbra_80_20_right_cm):
-        assert got == pytest.approx(w80, abs=TOL_CM)
+        assert got.value == pytest.approx(w80, abs=TOL_CM)
     for got in (m.penumbra_90_10_left_cm, m.penumbra_90_10_right_cm):
-        assert got == pytest.approx(w90, abs=TOL_CM)
+        assert got.value == pytest.approx(w90, abs=TOL_CM)
     # Off-centre grid: interpolation error (h^2/8)|D''| <= 7e-5 at |x| = 4 cm, hence 0.01 % on the ratio.
-    assert m.symmetry_pct == pytest.approx(100.0, abs=0.01)
+    assert m.symmetry_pct.value == pytest.approx(100.0, abs=0.01)
     # Over |x| <= 4 cm the field is flat to 1 - Phi(-1/SIG) = 1 - 4.3e-4.
     expected_flat = 100 * norm.cdf(-1 / SIG) / (2 - norm.cdf(-1 / SIG))
     # Same interpolation bound 7e-5 at the region boundary -> 100 * 7e-5 / 2 = 0.0035 % on the flatness.
-    assert m.flatness_pct == pytest.approx(expected_flat, abs=0.005)
+    assert m.flatness_pct.value == pytest.approx(expected_flat, abs=0.005)
     assert "IEC 60976" in m.flatness_definition
+    assert m.d0.value == pytest.approx(2.5, rel=1e-9)   # the central parabola is exact on the flat top
+    assert m.centre_cm.value == pytest.approx(0.0, abs=TOL_CM)
+    assert m.withheld == {} and m.warnings == () and m.uncertainty_method == "none"
 
 
 def test_profile_tilted_field():
@@ -142,25 +145,32 @@ def test_profile_tilted_field():
     m = profile_metrics(x, _field(x, tilt))
     left = brentq(lambda v: _field(v, tilt) - 0.5, -A - 1, -A + 1)
     right = brentq(lambda v: _field(v, tilt) - 0.5, A - 1, A + 1)
-    assert m.left_50_cm == pytest.approx(left, abs=TOL_CM)
-    assert m.right_50_cm == pytest.approx(right, abs=TOL_CM)
+    assert m.left_50_cm.value == pytest.approx(left, abs=TOL_CM)
+    assert m.right_50_cm.value == pytest.approx(right, abs=TOL_CM)
     h = 0.4 * (right - left)
     u = np.linspace(0, h, 20001)
     dp, dm = _field(u, tilt), _field(-u, tilt)
     expected_sym = 100 * max((dp / dm).max(), (dm / dp).max())  # ~ 100 (1 + 0.04)/(1 - 0.04)
     expected_flat = 100 * (max(dp.max(), dm.max()) - min(dp.min(), dm.min())) / (
         max(dp.max(), dm.max()) + min(dp.min(), dm.min()))
-    assert m.symmetry_pct == pytest.approx(expected_sym, abs=0.01)
-    assert m.flatness_pct == pytest.approx(expected_flat, abs=0.01)
-    assert m.symmetry_pct > 108.0
+    assert m.symmetry_pct.value == pytest.approx(expected_sym, abs=0.01)
+    assert m.flatness_pct.value == pytest.approx(expected_flat, abs=0.01)
+    assert m.symmetry_pct.value > 108.0
 
 
 @pytest.mark.parametrize("x, d, at, match", [
     (np.arange(7.0), np.ones(6), 3.0, "equal length"),
-    (np.arange(7.0), np.ones(7), 3.0, "below"),
     (np.arange(7.0), np.ones(7), 9.0, "normalise_at"),
     (np.arange(4.0), np.ones(4), 1.0, "at least 5"),
 ])
 def test_profile_bad_input(x, d, at, match):
     with pytest.raises(InputError, match=match):
         profile_metrics(x, d, normalise_at=at)
+
+
+def test_profile_without_edges_withholds_all_but_d0():
+    m = profile_metrics(np.arange(7.0), np.ones(7), normalise_at=3.0)
+    assert m.d0.value == pytest.approx(1.0)
+    assert m.field_size_cm is None and "does not fall below 50 % on the left or 50 % on the right" in \
+        m.withheld["field_size_cm"]
+    assert "needs the field size" in m.withheld["flatness_pct"]

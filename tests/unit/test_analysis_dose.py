@@ -50,9 +50,11 @@ def test_cylindrical_profile_mirrored_and_metrics():
     p = res.profile("r", depth=1.0)                  # halfway between the centres 0.5 and 1.5 cm
     np.testing.assert_allclose(p.position_cm, np.concatenate([-rc[::-1], rc]))
     np.testing.assert_allclose(p.dose, 0.75 * np.concatenate([lateral[::-1], lateral]))
+    assert p.mirrored
     m = p.metrics()
-    assert m.field_size_cm == pytest.approx(7.0, abs=1e-9)           # linear edge: interpolation exact
-    assert m.penumbra_80_20_right_cm == pytest.approx(0.6, abs=1e-9)
+    assert m.field_size_cm.value == pytest.approx(7.0, abs=1e-9)           # linear edge: interpolation exact
+    assert m.penumbra_80_20_right_cm.value == pytest.approx(0.6, abs=1e-9)
+    assert m.symmetry_pct is None and "mirrored" in m.withheld["symmetry_pct"]
     spherical = Result(np.ones(3), np.zeros(3), np.ones(3), Grid("spherical", {"r_edges": [0, 1, 2, 3]}))
     with pytest.raises(InputError, match="spherical"):
         spherical.profile()

@@ -98,8 +98,8 @@ def test_pdd_prints_and_writes_csv(tmp_path, capsys):
     Result(dose, np.full(dose.shape, 0.01), dose, grid).save(tmp_path / "r.h5")
     assert main(["pdd", str(tmp_path / "r.h5"), "--csv", str(tmp_path / "pdd.csv")]) == 0
     out = capsys.readouterr().out
-    assert "depth_cm" in out and "metrics: not available" in out
-    rows = np.loadtxt(tmp_path / "pdd.csv", delimiter=",", skiprows=1)
+    assert "depth_cm" in out and "beam metrics withheld: " in out and "R50" not in out
+    rows = np.loadtxt(tmp_path / "pdd.csv", delimiter=",", skiprows=2)
     np.testing.assert_allclose(rows[:, 1], [3e-12, 2e-12, 1e-12])
 
 
