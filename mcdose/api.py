@@ -10,7 +10,7 @@ RUN_KEYS = ("histories", "batches", "seed", "threads")
 
 
 def run(config, output=None, force: bool = False, resume: bool = False, progress: bool = False,
-        **overrides) -> Result:
+        uncertainty=None, scheduler: str | None = None, cluster: str | None = None, **overrides) -> Result:
     """Run a configuration (TOML path, dict or Spec) and return its Result.
 
     overrides: ``histories``, ``batches``, ``seed``, ``threads`` (the [run] keys) or any
@@ -18,6 +18,10 @@ def run(config, output=None, force: bool = False, resume: bool = False, progress
     atomically; each finished batch is kept in the checkpoint folder ``OUT.h5.partials`` until
     the run completes. ``resume``: continue an interrupted run from that folder (every batch file
     verified first); ``force``: overwrite an existing output and discard an earlier run's batches.
+    ``uncertainty``: a :class:`mcdose.goal.UncertaintyGoal` (the run stops at the first batch prefix that
+    reaches it; histories and batches are the budget). ``scheduler`` ("tcp://HOST:8786") or ``cluster``
+    ("local:N", "ssh:host1,host2"): run the batches on Dask workers (:mod:`mcdose.cluster`); the result is
+    the same, bit for bit.
     """
     from . import problem as _problem
     from .outputs import config_inputs
@@ -27,5 +31,11 @@ def run(config, output=None, force: bool = False, resume: bool = False, progress
         check_run_output(Path(output), force, resume, inputs=config_inputs(config, dotted))
     spec = load_config(config, **dotted)
     problem = _problem.build_problem(spec)
+    if uncertainty is not None:
+        uncertainty.check_target(problem)
+    executor = None
+    if scheduler is not None or cluster is not None:
+        from .cluster import DaskExecutor
+        executor = DaskExecutor(spec, scheduler=scheduler, cluster=cluster)
     return execute(problem, spec, Path(output) if output is not None else None, force=force, resume=resume,
-                   progress=progress)
+                   progress=progress, executor=executor, goal=uncertainty)

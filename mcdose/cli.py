@@ -139,8 +139,15 @@ def _cmd_run(args) -> int:
     from pathlib import Path
 
     from .api import run
+    from .goal import UncertaintyGoal
     out = Path(args.output)
+    if args.at is not None and args.uncertainty is None:
+        raise InputError("--at applies with --uncertainty (where the goal is tested)")
+    if args.scheduler is not None and args.cluster is not None:
+        raise InputError("--scheduler and --cluster: give one (a running scheduler, or a cluster to start)")
+    goal = None if args.uncertainty is None else UncertaintyGoal.parse(args.uncertainty, args.at)
     result = run(args.config, output=out, force=args.force, resume=args.resume, progress=not args.quiet,
+                 uncertainty=goal, scheduler=args.scheduler, cluster=args.cluster,
                  histories=args.histories, seed=args.seed, threads=args.threads, batches=args.batches)
     md = result.metadata
     dmax, umax, idx = result.max_dose()
@@ -151,6 +158,10 @@ def _cmd_run(args) -> int:
     print(f"charged secondaries: {md['electron_transport']}")
     if md["lost_particles"]:
         print(f"warning: {md['lost_particles']} particle(s) lost by the navigation (see the file)")
+    if "uncertainty_goal" in md:
+        met = "met" if md["uncertainty_goal_met"] else "NOT met (the histories ran out: raise --histories)"
+        print(f"uncertainty goal {100 * md['uncertainty_goal']:g} % at {md['uncertainty_goal_at']}: {met}, "
+              f"{100 * md['uncertainty_reached']:.3g} % after {md['batches']} of {md['batches_requested']} batches")
     if "stopped_by" in md:      # interrupted: the finished batches are written, the run is not complete
         print(f"incomplete: {md['batches']} of {md['batches_requested']} batches (stopped by {md['stopped_by']}); "
               f"continue with: mcdose run {args.config} -o {out} --resume", file=sys.stderr)
@@ -331,7 +342,11 @@ def _cmd_info(args) -> int:
             ("grid", res.grid.describe()), ("materials", ", ".join(res.materials) or "-")]
     rows += [(key.replace("_", " "), md[key]) for key in ("histories", "batches", "seed", "lost_particles")
              if key in md]
-    if md.get("batches_requested", md.get("batches")) != md.get("batches"):
+    if "uncertainty_goal" in md:
+        rows.append(("goal", f"relative 1-sigma {100 * md['uncertainty_goal']:g} % at {md['uncertainty_goal_at']}: "
+                             f"{'met' if md['uncertainty_goal_met'] else 'not met'} "
+                             f"({100 * md['uncertainty_reached']:.3g} %)"))
+    elif md.get("batches_requested", md.get("batches")) != md.get("batches"):
         rows.append(("status", f"incomplete: {md['batches']} of {md['batches_requested']} batches"
                                    f"{' (stopped by ' + md['stopped_by'] + ')' if 'stopped_by' in md else ''}; "
                                    "continue with mcdose run CONFIG -o OUT --resume"))
@@ -484,6 +499,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint "
                                                          "OUT.h5.partials (each batch file is verified first)")
     r.add_argument("--quiet", action="store_true", help="no progress display")
+    r.add_argument("--uncertainty", metavar="GOAL", help="stop at the first batches whose relative 1-sigma reaches "
+                                                        "GOAL (e.g. 1%%) at the dose maximum or --at; the "
+                                                        "histories and batches are the budget")
+    r.add_argument("--at", metavar="X,Y,Z|REGION", help="where --uncertainty is tested: a point (cm) or a region "
+                                                         "(phantom, a part's name, world) [the dose maximum]")
+    r.add_argument("--scheduler", metavar="ADDRESS", help="run the batches on a running Dask scheduler, e.g. "
+                                                          "tcp://host:8786 (workers need mcdose installed)")
+    r.add_argument("--cluster", metavar="SPEC", help="start a Dask cluster for the run: local:N (N worker "
+                                                     "processes on this machine) or ssh:host1,host2")
     r.set_defaults(func=_cmd_run)
 
     g = sub.add_parser("plot", help="figures: geometry slices (CONFIG.toml) or pdd, profile, isodose (OUT.h5)")

@@ -6,9 +6,11 @@ the digest of the resolved configuration, the mcdose version, a SHA-256 checksum
 A partial file is data from disk and is checked like any input: :func:`read_partial` refuses a
 file that is not a regular file, has attributes of the wrong type, a batch index or history
 count that does not belong to the run, non-finite or negative sums, an energy balance that does
-not close, or a checksum that does not match -- naming the file.
+not close, or a checksum that does not match -- naming the file. The same layout is one group of a
+part file (:mod:`mcdose.batch_files`: :func:`write_partial` and :func:`read_partial_group` work on a
+group as on a file).
 
-File layout (HDF5)::
+File (or group) layout (HDF5)::
 
     attributes  format = "mcdose-partial", batch, histories, seed (int64), config_sha256,
                 mcdose_version, checksum (str), counter_<name> (float64)
@@ -76,8 +78,8 @@ def partial_name(batch: int) -> str:
     return f"batch-{batch:06d}.h5"
 
 
-def write_partial(f: h5py.File, partial: Partial) -> None:
-    """Write ``partial`` into an open, empty HDF5 file."""
+def write_partial(f: h5py.Group, partial: Partial) -> None:
+    """Write ``partial`` into an open, empty HDF5 file or group (a part file holds one group per batch)."""
     f.attrs["format"] = FORMAT
     for key in ("batch", "histories", "seed"):
         f.attrs[key] = np.int64(getattr(partial, key))
@@ -92,6 +94,16 @@ def write_partial(f: h5py.File, partial: Partial) -> None:
     ps.attrs["dropped"] = np.int64(partial.phase_space_dropped)
 
 
+def regular_file(path: Path, bad) -> None:
+    """Refuse (``bad(message)``) a path that is not a regular file: missing, a link, a folder, a device."""
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        raise bad(f"cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise bad("is not a regular file (a link, folder or device); mcdose wrote none such")
+
+
 def read_partial(path: Path, expect) -> Partial:
     """Read and verify one partial file against ``expect`` (a :class:`mcdose.runner.RunPlan`).
 
@@ -102,61 +114,83 @@ def read_partial(path: Path, expect) -> Partial:
     def bad(what):
         return InputError(f"checkpoint file {str(path)!r}: {what}")
 
-    try:
-        st = os.lstat(path)
-    except OSError as exc:
-        raise bad(f"cannot be read ({exc.strerror})") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise bad("is not a regular file (a link, folder or device); mcdose wrote none such")
+    regular_file(path, bad)
     try:
         f = h5py.File(path, "r")
     except OSError:
         raise bad("not a readable HDF5 file (truncated or not HDF5)") from None
     with f:
-        attrs = {key: read_attr(f.attrs, key) for key in f.attrs}
-        if plain_attr(attrs.get("format")) != FORMAT:
-            raise bad(f"not an mcdose partial (no format = {FORMAT!r} attribute)")
-        expected = {**dict.fromkeys(("batch", "histories", "seed"), (int, "an integer")),
-                    **dict.fromkeys(("config_sha256", "mcdose_version", "checksum"), (str, "a string")),
-                    **dict.fromkeys((f"counter_{k}" for k in COUNTERS), (float, "a finite number >= 0"))}
-        values = {}
-        for key, (kind, what) in expected.items():
-            value = plain_attr(attrs.get(key))
-            if type(value) is not kind or (kind is float and not (np.isfinite(value) and value >= 0)):
-                raise bad(f"attribute {key!r} must be {what}, got {describe_attr(attrs.get(key))}")
-            values[key] = value
-        ints = {key: values[key] for key in ("batch", "histories", "seed")}
-        strings = {key: values[key] for key in ("config_sha256", "mcdose_version", "checksum")}
-        counters = {k: values[f"counter_{k}"] for k in COUNTERS}
-        edep = f.get("edep", getlink=False) if "edep" in f else None
-        if not isinstance(edep, h5py.Dataset) or edep.dtype != np.float64 or edep.shape != (expect.n_bins,):
-            raise bad(f"dataset 'edep' must be float64 of shape ({expect.n_bins},)")
-        edep = edep[()]
-        regions = f.get("regions", getlink=False) if "regions" in f else None
-        if not isinstance(regions, h5py.Dataset) or regions.dtype != np.float64 or regions.shape != (
-                expect.n_regions,):
-            raise bad(f"dataset 'regions' must be float64 of shape ({expect.n_regions},)")
-        regions = regions[()]
-        ps = f.get("phase_space", getlink=False) if "phase_space" in f else None
-        width = len(PHASE_SPACE_COLUMNS) - 1
-        if not isinstance(ps, h5py.Dataset) or ps.dtype != np.float64 or ps.ndim != 2 or ps.shape[1] != width:
-            raise bad(f"dataset 'phase_space' must be float64 of shape (n, {width})")
-        dropped = plain_attr(read_attr(ps.attrs, "dropped"))
-        if type(dropped) is not int or dropped < 0:
-            raise bad("dataset 'phase_space' needs an attribute 'dropped', an integer >= 0")
-        ps = ps[()]
-    partial = Partial(ints["batch"], ints["histories"], ints["seed"], edep, counters,
-                      strings["config_sha256"], strings["mcdose_version"], regions, ps, dropped)
+        return read_partial_group(f, expect, bad)
+
+
+def read_partial_group(f: h5py.Group, expect, bad) -> Partial:
+    """Read and verify the partial held by an open HDF5 file or group ``f`` against ``expect`` (a
+    :class:`mcdose.runner.RunPlan`): format, attribute types, datasets (no links), the run it belongs
+    to, checksum, finite non-negative energies, energy balance. ``bad(message)`` makes the exception
+    raised (it names the file, and the group where there is one); an unreadable (damaged) dataset is
+    refused the same way."""
+    try:
+        partial, checksum = _read_fields(f, expect, bad)
+    except InputError:
+        raise
+    except (OSError, KeyError, RuntimeError, ValueError) as exc:   # HDF5 could not read a damaged object
+        raise bad(f"cannot be read, the file is damaged ({type(exc).__name__}: {exc})") from None
     expect.verify(partial, bad)
-    if partial.checksum() != strings["checksum"]:
+    if partial.checksum() != checksum:
         raise bad("checksum does not match its contents (the file was changed or damaged)")
-    for name, values in (("edep", edep), ("regions", regions)):
+    for name, values in (("edep", partial.edep), ("regions", partial.regions)):
         if not np.all(np.isfinite(values)) or np.any(values < 0):
             raise bad(f"dataset {name!r} holds NaN, infinite or negative energies")
-    if not np.all(np.isfinite(ps)):
+    if not np.all(np.isfinite(partial.phase_space)):
         raise bad("dataset 'phase_space' holds NaN or infinite values")
     check_balance(partial, bad)
     return partial
+
+
+def _dataset(f: h5py.Group, name: str, bad):
+    """``f[name]`` if it is a dataset stored there (not a soft or external link); else None."""
+    if name not in f:
+        return None
+    if not isinstance(f.get(name, getlink=True), h5py.HardLink):
+        raise bad(f"{name!r} is a link; mcdose writes none")
+    obj = f.get(name)
+    return obj if isinstance(obj, h5py.Dataset) else None
+
+
+def _read_fields(f: h5py.Group, expect, bad) -> tuple:
+    """(the Partial as stored, its stored checksum), with the types and shapes checked."""
+    attrs = {key: read_attr(f.attrs, key) for key in f.attrs}
+    if plain_attr(attrs.get("format")) != FORMAT:
+        raise bad(f"not an mcdose partial (no format = {FORMAT!r} attribute)")
+    expected = {**dict.fromkeys(("batch", "histories", "seed"), (int, "an integer")),
+                **dict.fromkeys(("config_sha256", "mcdose_version", "checksum"), (str, "a string")),
+                **dict.fromkeys((f"counter_{k}" for k in COUNTERS), (float, "a finite number >= 0"))}
+    values = {}
+    for key, (kind, what) in expected.items():
+        value = plain_attr(attrs.get(key))
+        if type(value) is not kind or (kind is float and not (np.isfinite(value) and value >= 0)):
+            raise bad(f"attribute {key!r} must be {what}, got {describe_attr(attrs.get(key))}")
+        values[key] = value
+    counters = {k: values[f"counter_{k}"] for k in COUNTERS}
+    edep = _dataset(f, "edep", bad)
+    if edep is None or edep.dtype != np.float64 or edep.shape != (expect.n_bins,):
+        raise bad(f"dataset 'edep' must be float64 of shape ({expect.n_bins},)")
+    edep = edep[()]
+    regions = _dataset(f, "regions", bad)
+    if regions is None or regions.dtype != np.float64 or regions.shape != (expect.n_regions,):
+        raise bad(f"dataset 'regions' must be float64 of shape ({expect.n_regions},)")
+    regions = regions[()]
+    ps = _dataset(f, "phase_space", bad)
+    width = len(PHASE_SPACE_COLUMNS) - 1
+    if ps is None or ps.dtype != np.float64 or ps.ndim != 2 or ps.shape[1] != width:
+        raise bad(f"dataset 'phase_space' must be float64 of shape (n, {width})")
+    dropped = plain_attr(read_attr(ps.attrs, "dropped"))
+    if type(dropped) is not int or dropped < 0:
+        raise bad("dataset 'phase_space' needs an attribute 'dropped', an integer >= 0")
+    ps = ps[()]
+    partial = Partial(values["batch"], values["histories"], values["seed"], edep, counters,
+                      values["config_sha256"], values["mcdose_version"], regions, ps, dropped)
+    return partial, values["checksum"]
 
 
 def check_balance(partial: Partial, bad) -> None:

@@ -18,7 +18,8 @@ File layout (schema version 1; readers need nothing from mcdose)::
                         uncertainty_method, electron_transport, stopped_by (interrupted runs),
                         energy_*_MeV_per_particle, physics_* settings, phase_space_records and
                         phase_space_dropped (runs with plane scorers; the records stay in memory,
-                        Result.phase_space) (types and ranges: ROOT_ATTRS)
+                        Result.phase_space), uncertainty_goal, uncertainty_goal_at, uncertainty_reached,
+                        uncertainty_goal_met (runs to an uncertainty goal) (types and ranges: ROOT_ATTRS)
 
 Files are written atomically (:func:`mcdose.outputs.atomic_write`), so a crash
 never leaves a half-written file that looks complete.
@@ -477,6 +478,10 @@ ROOT_ATTRS = {
     "stopped_by": ("str", None, None),
     "phase_space_records": ("int", 0, None),
     "phase_space_dropped": ("int", 0, None),
+    "uncertainty_goal": ("float", 0.0, 1.0),
+    "uncertainty_goal_at": ("str", None, None),
+    "uncertainty_reached": ("float", 0.0, None),
+    "uncertainty_goal_met": ("scalar", None, None),
 }
 _KINDS = {  # kind: (what is allowed, test of the plain value)
     "text": ("a UTF-8 string", lambda v: isinstance(v, str)),

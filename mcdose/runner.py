@@ -148,8 +148,9 @@ class Merger:
     without it those records stay in the result's phase_space like the [[scorers]]'.
     """
 
-    def __init__(self, problem, spec, files=None):
-        self.problem, self.spec, self.files = problem, spec, files
+    def __init__(self, problem, spec, files=None, goal=None):
+        self.problem, self.spec, self.files, self.goal = problem, spec, files, goal
+        self.reached = None          # (batches, relative sigma) of the first prefix that met the goal
         self.plan = RunPlan.of(spec, problem)
         self.first_history = np.concatenate([[0], np.cumsum(self.plan.sizes)]).astype(np.int64)
         self.sum_x = np.zeros(self.plan.n_bins)
@@ -176,9 +177,11 @@ class Merger:
         self.seen.add(partial.batch)
         self.histories_added += partial.histories
         self.waiting[partial.batch] = partial
-        while self.next in self.waiting:
+        while self.next in self.waiting and self.reached is None:
             self._sum(self.waiting.pop(self.next))
             self.next += 1
+            if self.goal is not None:
+                self.reached = self.goal.check(self)
 
     def _sum(self, p: Partial) -> None:
         x, r = p.edep / p.histories, p.regions / p.histories
@@ -204,7 +207,9 @@ class Merger:
             self.counters[k] += p.counters[k]
 
     def result(self, elapsed: float = 0.0, stopped_by: str = "") -> Result:
-        for b in sorted(self.waiting):
+        """The Result of the merged batches: every one added, or, once an uncertainty goal was reached, the
+        batches 0..k-1 that reached it (the same k whatever order the batches arrived in)."""
+        for b in sorted(self.waiting) if self.reached is None else ():
             self._sum(self.waiting.pop(b))
         if not self.merged:
             raise InputError("no batch finished; nothing to write")
@@ -223,6 +228,8 @@ class Merger:
             result.phase_space = PhaseSpace(names, np.concatenate(self.records), self.dropped)
             result.metadata.update(phase_space_records=len(result.phase_space.records),
                                    phase_space_dropped=self.dropped)
+        if self.goal is not None:
+            result.metadata.update(self.goal.metadata(self))
         return result
 
 
@@ -306,46 +313,77 @@ class StopFlag:
         return False
 
 
-def execute(problem, spec, output: Path | None = None, force: bool = False, resume: bool = False,
-            progress: bool = True, stream=None) -> Result:
-    """Run every batch of ``problem`` (see :mod:`mcdose.problem`) on this machine and merge them.
+class LocalExecutor:
+    """Runs batches one after the other in this process, on Numba threads (the default executor).
 
-    output: result file, written atomically; its checkpoint folder keeps each finished batch.
+    The executor protocol (see also mcdose.cluster.DaskExecutor): ``prepare(bar)`` before the clock starts,
+    ``run(plan, batches)`` yields the Partial of each batch index in ``batches`` -- in any order --, and
+    ``close()`` stops whatever is still running (called when the run stops early).
+    """
+
+    def __init__(self, problem, threads: int = 0):
+        self.problem, self.threads = problem, threads
+
+    def prepare(self, bar) -> None:
+        _prepare(self.problem, bar)
+
+    def run(self, plan: RunPlan, batches):
+        for b in batches:
+            yield run_batch(self.problem, plan, b, self.threads)
+
+    def close(self) -> None:
+        pass
+
+
+def execute(problem, spec, output: Path | None = None, force: bool = False, resume: bool = False,
+            progress: bool = True, stream=None, executor=None, goal=None) -> Result:
+    """Run every batch of ``problem`` (see :mod:`mcdose.problem`) and merge them.
+
+    output: result file, written atomically; its checkpoint folder keeps each finished batch the moment it
+    arrives (fsync'd), whichever executor ran it.
     resume: continue the interrupted run whose batches the checkpoint holds (verified first);
     force: overwrite an existing output and discard an earlier run's batches.
+    executor: where the batches run (default :class:`LocalExecutor` on ``spec.run.threads``).
+    goal: an :class:`UncertaintyGoal`; the run stops at the first batch prefix 0..k-1 that reaches it.
     """
-    run = spec.run
     plan = RunPlan.of(spec, problem)
     out = stream or sys.stderr
-    bar = Progress(run.histories, out, enabled=progress)
+    bar = Progress(spec.run.histories, out, enabled=progress)
+    executor = executor or LocalExecutor(problem, spec.run.threads)
     checkpoint = Checkpoint(output) if output is not None else None
     if checkpoint:
         check_run_output(output, force, resume)
     with checkpoint or nullcontext(), _scored_files(problem, spec, output, force or resume) as files:
-        merger = Merger(problem, spec, files)
+        merger = Merger(problem, spec, files, goal)
         for p in (checkpoint.open(plan, resume, force) if checkpoint else []):
             merger.add(p)
         if merger.seen:
             bar.note(f"resuming: {len(merger.seen)} of {plan.batches} batches verified in {checkpoint.folder}\n")
-        _prepare(problem, bar)
+        executor.prepare(bar)
         bar.start(merger.histories_added)
         stopped_by = ""
         t0 = time.perf_counter()
+        todo = [b for b in range(plan.batches) if b not in merger.seen and merger.reached is None]
         with StopFlag() as flag:
-            for b in range(plan.batches):
-                if b in merger.seen:
-                    continue
-                partial = run_batch(problem, plan, b, run.threads)
-                if checkpoint:
-                    checkpoint.add(partial)
-                merger.add(partial)
-                done = len(merger.seen)
-                bar.update(done, plan.batches, merger.histories_added)
-                if flag.stop and done < plan.batches:
-                    stopped_by = flag.signal_name
-                    bar.note(f"\n{stopped_by}: stopping after {done} of {plan.batches} batches; writing "
-                             "them (resume with --resume)\n")
-                    break
+            stream_of_partials = executor.run(plan, todo)
+            try:
+                for partial in stream_of_partials:
+                    if checkpoint:
+                        checkpoint.add(partial)
+                    merger.add(partial)
+                    done = len(merger.seen)
+                    bar.update(done, plan.batches, merger.histories_added)
+                    if merger.reached is not None:
+                        bar.note(f"\n{goal.describe_reached(merger)}\n")
+                        break
+                    if flag.stop and done < plan.batches:
+                        stopped_by = flag.signal_name
+                        bar.note(f"\n{stopped_by}: stopping after {done} of {plan.batches} batches; writing "
+                                 "them (resume with --resume)\n")
+                        break
+            finally:
+                stream_of_partials.close()
+                executor.close()
         result = merger.result(time.perf_counter() - t0, stopped_by)
         if output is not None:
             result.save(output, force=True)
