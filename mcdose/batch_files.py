@@ -35,6 +35,7 @@ A spectrum_file is read into the resolved configuration, so it is not needed aga
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -43,7 +44,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from . import __version__
 from .errors import InputError
 from .partials import read_partial_group, regular_file, write_partial
 from .results import describe_attr, plain_attr, read_attr
@@ -270,20 +270,20 @@ def merge_files(paths, output=None, force: bool = False, allow_missing: bool = F
     refused over an input (a part file, the configuration or its files) or, without ``force``, an
     existing file; [[scoring.phase_space]] files are written beside it, as a run writes them.
     """
-    from .config import validate, tomllib
+    from . import runner
+    from .config import tomllib, validate
     from .outputs import check_output, config_inputs
     from .problem import build_problem
     from .runner import Merger, RunPlan, run_digest
-    from . import runner
     paths = [Path(p) for p in paths]
     if not paths:
         raise InputError("merge: no part file given")
-    seen_paths = {}
+    seen_paths = set()
     for p in paths:
-        key = str(p.resolve()) if p.exists() else str(p)
+        key = os.path.normpath(os.path.abspath(p))
         if key in seen_paths:
-            raise InputError(f"part file {str(p)!r} is given twice ({str(seen_paths[key])!r}); give each file once")
-        seen_paths[key] = p
+            raise InputError(f"part file {str(p)!r} is given twice; give each file once")
+        seen_paths.add(key)
     inputs = [("a part file", p) for p in paths]
     if output is not None:
         check_output(Path(output), force, inputs=inputs)

@@ -25,8 +25,11 @@ typical use:
   mcdose materials water --table             ESTAR/XCOM-style data table of one material
   mcdose machines liac12                     a generic IOERT machine model (list all: mcdose machines)
   mcdose phsp info exit.IAEAheader           an IAEA phase-space file: counts, spectra (plot: figures)
+  mcdose run job.toml -o dose.h5 --cluster local:2 --uncertainty 1%   on Dask workers, to a goal
+  mcdose run-batch job.toml --batches 0-9 -o part_0.h5   some batches (Slurm array, GNU parallel)
+  mcdose merge part_*.h5 -o dose.h5         merge part files (any order; gaps are named)
   mcdose info result.h5                      what a result file holds
-  mcdose plot result.h5 --kind isodose -o iso.png   isodose lines (also pdd, profile)
+  mcdose plot result.h5 --kind isodose -o iso.png   dose map with isodoses (also pdd, profile, uncertainty)
   mcdose compare result.h5 measured.mcc --html report.html   commissioning check
   mcdose intrabeam-model --voltage 50 -o model.h5   INTRABEAM source model from first principles
   mcdose treatment-time dose.h5 --prescription 20 --at surface --dose-rate 0.8 --applicator-radius 2
@@ -347,9 +350,11 @@ def _cmd_info(args) -> int:
                              f"{'met' if md['uncertainty_goal_met'] else 'not met'} "
                              f"({100 * md['uncertainty_reached']:.3g} %)"))
     elif md.get("batches_requested", md.get("batches")) != md.get("batches"):
+        advice = ("run the missing batches with mcdose run-batch and merge again"
+                  if md.get("stopped_by", "").startswith("merge:") else "continue with mcdose run CONFIG -o OUT --resume")
         rows.append(("status", f"incomplete: {md['batches']} of {md['batches_requested']} batches"
                                    f"{' (stopped by ' + md['stopped_by'] + ')' if 'stopped_by' in md else ''}; "
-                                   "continue with mcdose run CONFIG -o OUT --resume"))
+                                   f"{advice}"))
     if "elapsed_seconds" in md:
         rows.append(("elapsed", f"{md['elapsed_seconds']:.1f} s"))
     if "electron_transport" in md:
@@ -509,6 +514,24 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cluster", metavar="SPEC", help="start a Dask cluster for the run: local:N (N worker "
                                                      "processes on this machine) or ssh:host1,host2")
     r.set_defaults(func=_cmd_run)
+
+    from .batch_files import cli_merge, cli_run_batch
+    rb = sub.add_parser("run-batch", help="run some batches of a configuration into one part file (merge them with "
+                                          "mcdose merge)")
+    rb.add_argument("config", help="configuration file (TOML)")
+    rb.add_argument("--batches", required=True, help="batch indices: i, i-j or a list like 0,3,5-9 (0-based)")
+    rb.add_argument("-o", "--output", required=True, help="part file to write (.h5)")
+    rb.add_argument("--threads", type=int, help="override run.threads (0 = all cores)")
+    rb.add_argument("--force", action="store_true", help="overwrite an existing part file")
+    rb.add_argument("--quiet", action="store_true", help="no progress display")
+    rb.set_defaults(func=cli_run_batch)
+    mg = sub.add_parser("merge", help="merge the part files of one run (any order) into a result file")
+    mg.add_argument("parts", nargs="+", help="part files written by mcdose run-batch")
+    mg.add_argument("-o", "--output", required=True, help="result file to write (.h5)")
+    mg.add_argument("--force", action="store_true", help="overwrite an existing output")
+    mg.add_argument("--allow-missing", action="store_true", help="write a result of the batches found (marked "
+                                                                "incomplete) instead of refusing the gaps")
+    mg.set_defaults(func=cli_merge)
 
     g = sub.add_parser("plot", help="figures: geometry slices (CONFIG.toml) or pdd, profile, isodose (OUT.h5)")
     g.add_argument("input", help="configuration (.toml) for --kind geometry, else a result file (.h5)")

@@ -47,9 +47,15 @@ def _assert_same_bits(result, reference):
         np.testing.assert_array_equal(getattr(result, name), getattr(reference, name), err_msg=name)
     np.testing.assert_array_equal(result.regions.energy, reference.regions.energy)
     np.testing.assert_array_equal(result.regions.uncertainty, reference.regions.uncertainty)
-    for key in ("histories", "batches", "batches_requested", "seed", "config", "energy_emitted_MeV_per_particle",
+    for key in ("histories", "batches", "batches_requested", "seed", "energy_emitted_MeV_per_particle",
                 "energy_deposited_MeV_per_particle", "energy_escaped_MeV_per_particle"):
         assert result.metadata[key] == reference.metadata[key], key
+    assert _less_threads(result.metadata["config"]) == _less_threads(reference.metadata["config"])
+
+
+def _less_threads(text):
+    """The configuration text less run.threads (the reference ran on 1 thread, the parts on 1 and 2)."""
+    return [line for line in text.splitlines() if not line.startswith("threads")]
 
 
 def test_part_file_layout(run):
@@ -81,7 +87,8 @@ def test_merge_in_any_file_order_gives_the_in_process_bits(run, tmp_path):
 
 
 def test_another_split_of_the_batches_gives_the_same_bits(run, tmp_path):
-    other = [run_batches(run.config, "0-1,5", tmp_path / "a.h5"), run_batches(run.config, range(2, 5), tmp_path / "b.h5")]
+    other = [run_batches(run.config, "0-1,5", tmp_path / "a.h5"),
+             run_batches(run.config, range(2, 5), tmp_path / "b.h5")]
     _assert_same_bits(merge_files([other[1], other[0]]), run.reference)
 
 
@@ -209,7 +216,12 @@ def test_merge_refuses_an_output_over_an_input(run, tmp_path):
 
 def test_cli_functions(run, tmp_path, capsys):
     part = tmp_path / "cli_part.h5"
-    args = types.SimpleNamespace(config=str(run.config), batches="1-3", output=str(part), force=False, threads=None,
+    from mcdose.cli import main
+    assert main(["run-batch", str(run.config), "--batches", "1-3", "-o", str(part), "--quiet"]) == 0
+    assert capsys.readouterr().out.strip().startswith(f"wrote {part}: batches 1-3 of 0..5, 1,500 histories")
+    assert main(["run-batch", str(run.config), "--batches", "1-9", "-o", str(tmp_path / "x.h5")]) == 2
+    assert "0..5" in capsys.readouterr().err
+    args = types.SimpleNamespace(config=str(run.config), batches="1-3", output=str(part), force=True, threads=None,
                                  quiet=True)
     assert cli_run_batch(args) == 0
     assert capsys.readouterr().out.strip().startswith(f"wrote {part}: batches 1-3 of 0..5, 1,500 histories")
@@ -219,3 +231,24 @@ def test_cli_functions(run, tmp_path, capsys):
     assert cli_merge(args) == 0
     assert capsys.readouterr().out.strip() == f"wrote {out}: 3,000 histories in 6 of 6 batches from 3 part file(s)"
     _assert_same_bits(load(out), run.reference)
+
+
+def test_plane_scorers_and_phase_space_files_match_the_in_process_run(tmp_path):
+    """[[scorers]] records come back in batch order; a [[scoring.phase_space]] file is written beside the merged
+    output, byte for byte the in-process run's."""
+    config = {**CONFIG, "run": {**CONFIG["run"], "histories": 1200, "batches": 4},
+              "scoring": {**CONFIG["scoring"], "phase_space": [{"z": 2.0, "file": "plane.IAEAheader"}]},
+              "scorers": [{"z": 2.0}]}
+    (tmp_path / "inproc").mkdir()
+    (tmp_path / "parts").mkdir()
+    path = _write_config(tmp_path, config)
+    reference = mcdose.api.run(path, output=tmp_path / "inproc" / "dose.h5", threads=1)
+    parts = [run_batches(path, b, tmp_path / "parts" / f"p{i}.h5") for i, b in enumerate(("2", "0-1", "3"))]
+    merged = merge_files(parts, tmp_path / "parts" / "dose.h5")
+    np.testing.assert_array_equal(merged.dose, reference.dose)
+    assert len(merged.phase_space.records) > 0
+    np.testing.assert_array_equal(merged.phase_space.records, reference.phase_space.records)
+    for name in ("plane.IAEAheader", "plane.IAEAphsp"):
+        assert (tmp_path / "parts" / name).read_bytes() == (tmp_path / "inproc" / name).read_bytes(), name
+    with pytest.raises(InputError, match="exists"):           # the phase-space file, like the output, needs --force
+        merge_files(parts, tmp_path / "parts" / "again.h5")
