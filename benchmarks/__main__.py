@@ -8,9 +8,10 @@ and the IOERT applicator APP9 (2e5 histories each) with their comparison tables 
 and APP9's time to 1 %; ioert_machines: R50 of every library machine and energy, the soft-dock air
 gap against the inverse square law and the shielding disks beside published figures; phsp_read: IAEA
 phase-space reading speed and memory on a 10^7-particle file; intrabeam: the 50 kV source model (analog
-and split), the bare probe in water and the 4-cm sphere's treatment time.
+and split), the bare probe in water and the 4-cm sphere's treatment time; cluster: 1 vs 2 Dask workers and
+the scheduling overhead per batch. (report_screenshot needs Chromium and runs alone.)
 """
-from . import (egsnrc_electrons, intrabeam, ioert_machines, mesh_navigation, navigation, nist_extended,
+from . import (cluster, egsnrc_electrons, intrabeam, ioert_machines, mesh_navigation, navigation, nist_extended,
                physics_tables, phsp_read, x50)
 
 for name, run in (("physics tables", physics_tables.main), ("NIST extended set", nist_extended.main),
@@ -20,6 +21,7 @@ for name, run in (("physics tables", physics_tables.main), ("NIST extended set",
                   ("APP9 IOERT applicator", lambda: egsnrc_electrons.main(["--cases", "APP9"])),
                   ("IOERT machines", lambda: ioert_machines.main([])),
                   ("IAEA phase-space reading", lambda: phsp_read.main([])),
-                  ("INTRABEAM source and applicator", lambda: intrabeam.main([]))):
+                  ("INTRABEAM source and applicator", lambda: intrabeam.main([])),
+                  ("Dask workers and scheduling overhead", lambda: cluster.main([]))):
     print(f"\n== {name} ==")
     run()

@@ -30,12 +30,12 @@ def run(config, output=None, force: bool = False, resume: bool = False, progress
     if output is not None:     # before the (costly) problem build
         check_run_output(Path(output), force, resume, inputs=config_inputs(config, dotted))
     spec = load_config(config, **dotted)
+    executor = None
+    if scheduler is not None or cluster is not None:     # arguments checked before the problem is built
+        from .cluster import DaskExecutor
+        executor = DaskExecutor(spec, scheduler=scheduler, cluster=cluster)
     problem = _problem.build_problem(spec)
     if uncertainty is not None:
         uncertainty.check_target(problem)
-    executor = None
-    if scheduler is not None or cluster is not None:
-        from .cluster import DaskExecutor
-        executor = DaskExecutor(spec, scheduler=scheduler, cluster=cluster)
     return execute(problem, spec, Path(output) if output is not None else None, force=force, resume=resume,
                    progress=progress, executor=executor, goal=uncertainty)

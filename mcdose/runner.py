@@ -317,8 +317,9 @@ class LocalExecutor:
     """Runs batches one after the other in this process, on Numba threads (the default executor).
 
     The executor protocol (see also mcdose.cluster.DaskExecutor): ``prepare(bar)`` before the clock starts,
-    ``run(plan, batches)`` yields the Partial of each batch index in ``batches`` -- in any order --, and
-    ``close()`` stops whatever is still running (called when the run stops early).
+    ``run(plan, batches, stop)`` yields the Partial of each batch index in ``batches`` -- in any order -- and
+    ends early once ``stop()`` is true (Ctrl-C), and ``close()`` stops whatever is still running (called
+    however the run ends).
     """
 
     def __init__(self, problem, threads: int = 0):
@@ -327,8 +328,11 @@ class LocalExecutor:
     def prepare(self, bar) -> None:
         _prepare(self.problem, bar)
 
-    def run(self, plan: RunPlan, batches):
+    def run(self, plan: RunPlan, batches, stop=None):
+        """The partials of `batches`, in order; stops early once ``stop()`` is true."""
         for b in batches:
+            if stop is not None and stop():
+                return
             yield run_batch(self.problem, plan, b, self.threads)
 
     def close(self) -> None:
@@ -359,30 +363,32 @@ def execute(problem, spec, output: Path | None = None, force: bool = False, resu
             merger.add(p)
         if merger.seen:
             bar.note(f"resuming: {len(merger.seen)} of {plan.batches} batches verified in {checkpoint.folder}\n")
-        executor.prepare(bar)
-        bar.start(merger.histories_added)
-        stopped_by = ""
+        stopped_by, partials = "", None
         t0 = time.perf_counter()
-        todo = [b for b in range(plan.batches) if b not in merger.seen and merger.reached is None]
         with StopFlag() as flag:
-            stream_of_partials = executor.run(plan, todo)
             try:
-                for partial in stream_of_partials:
+                executor.prepare(bar)
+                bar.start(merger.histories_added)
+                t0 = time.perf_counter()
+                todo = [b for b in range(plan.batches) if b not in merger.seen and merger.reached is None]
+                partials = executor.run(plan, todo, stop=lambda: flag.stop)
+                for partial in partials:
                     if checkpoint:
                         checkpoint.add(partial)
                     merger.add(partial)
-                    done = len(merger.seen)
-                    bar.update(done, plan.batches, merger.histories_added)
+                    bar.update(len(merger.seen), plan.batches, merger.histories_added)
                     if merger.reached is not None:
                         bar.note(f"\n{goal.describe_reached(merger)}\n")
                         break
-                    if flag.stop and done < plan.batches:
-                        stopped_by = flag.signal_name
-                        bar.note(f"\n{stopped_by}: stopping after {done} of {plan.batches} batches; writing "
-                                 "them (resume with --resume)\n")
+                    if flag.stop:
                         break
+                if flag.stop and merger.reached is None and len(merger.seen) < plan.batches:
+                    stopped_by = flag.signal_name
+                    bar.note(f"\n{stopped_by}: stopping after {len(merger.seen)} of {plan.batches} batches; "
+                             "writing them (resume with --resume)\n")
             finally:
-                stream_of_partials.close()
+                if partials is not None:
+                    partials.close()
                 executor.close()
         result = merger.result(time.perf_counter() - t0, stopped_by)
         if output is not None:

@@ -56,7 +56,7 @@ def _first_prefix(goal_rel, bin_index=None):
 class ShuffledExecutor(LocalExecutor):
     """Runs the batches in a scrambled order, as a cluster returns them."""
 
-    def run(self, plan, batches):
+    def run(self, plan, batches, stop=None):
         order = np.random.default_rng(1).permutation(list(batches))
         for b in order:
             yield run_batch(self.problem, plan, int(b))
@@ -89,7 +89,7 @@ class _Only(LocalExecutor):
         super().__init__(problem)
         self.k = k
 
-    def run(self, plan, batches):
+    def run(self, plan, batches, stop=None):
         for b in batches:
             if b < self.k:
                 yield run_batch(self.problem, plan, b)
