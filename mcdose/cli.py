@@ -28,6 +28,7 @@ typical use:
   mcdose run job.toml -o dose.h5 --cluster local:2 --uncertainty 1%   on Dask workers, to a goal
   mcdose run-batch job.toml --batches 0-9 -o part_0.h5   some batches (Slurm array, GNU parallel)
   mcdose merge part_*.h5 -o dose.h5         merge part files (any order; gaps are named)
+  mcdose export dose.h5 --format rtdose --particles 1e14 -o dose.dcm   DICOM RT Dose (also 3ddose)
   mcdose info result.h5                      what a result file holds
   mcdose plot result.h5 --kind isodose -o iso.png   dose map with isodoses (also pdd, profile, uncertainty)
   mcdose compare result.h5 measured.mcc --html report.html   commissioning check
@@ -532,6 +533,27 @@ def build_parser() -> argparse.ArgumentParser:
     mg.add_argument("--allow-missing", action="store_true", help="write a result of the batches found (marked "
                                                                 "incomplete) instead of refusing the gaps")
     mg.set_defaults(func=cli_merge)
+
+    from .export import FORMATS, cli_export, parse_grid
+    ex = sub.add_parser("export", help="write a result as a DICOM RT Dose (rtdose) or a DOSXYZnrc .3ddose")
+    ex.add_argument("file", help="result file (.h5)")
+    ex.add_argument("--format", required=True, choices=FORMATS, help="rtdose: DICOM RT Dose in Gy (needs "
+                    "--particles); 3ddose: DOSXYZnrc text, Gy per source particle, Cartesian meshes")
+    ex.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write (.dcm, .3ddose)")
+    ex.add_argument("--particles", type=float, help="rtdose: source particles the plan delivers; the RT Dose holds "
+                                                    "Gy per particle x this (1 keeps Gy per particle)")
+    ex.add_argument("--grid", type=parse_grid, metavar="X0,X1,DX,Y0,Y1,DY,Z0,Z1,DZ",
+                    help="rtdose: uniform Cartesian grid (cm) to resample onto, nearest bin, 0 outside the mesh; "
+                         "write --grid=-5,5,0.2,... when it starts with a minus [cylindrical/spherical: the "
+                         "radial bin width covering the mesh; Cartesian: the mesh]")
+    ex.add_argument("--uncertainty", action="store_true", help="rtdose: also write the 1-sigma (Gy) as a second RT "
+                                                               "Dose, Dose Type ERROR, FILE_uncertainty.dcm")
+    ex.add_argument("--patient-id", help="rtdose: Patient ID")
+    ex.add_argument("--patient-name", help="rtdose: Patient's Name (DICOM PN, e.g. Doe^Jane)")
+    ex.add_argument("--study-uid", help="rtdose: Study Instance UID of an existing study [new]")
+    ex.add_argument("--frame-of-reference-uid", help="rtdose: Frame of Reference UID (the CT's) [new]")
+    ex.add_argument("--force", action="store_true", help="overwrite existing output files")
+    ex.set_defaults(func=cli_export)
 
     g = sub.add_parser("plot", help="figures: geometry slices (CONFIG.toml) or pdd, profile, isodose (OUT.h5)")
     g.add_argument("input", help="configuration (.toml) for --kind geometry, else a result file (.h5)")
