@@ -32,6 +32,7 @@ def test_wheel_contains_subpackages_and_data(wheel):
     assert "mcdose/kernels/rng.py" in names
     assert "mcdose/phantoms/__init__.py" in names
     assert "mcdose/physics/material_tables.py" in names
+    assert "mcdose/physics/data/epdl97_subset.npz" in names      # the EPDL97 subset, package data
     # every folder of the source tree that is a package is in the wheel
     for folder in ("mcdose", "kernels", "phantoms"):
         for init in (ROOT / folder).rglob("__init__.py"):
