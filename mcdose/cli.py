@@ -220,7 +220,7 @@ def _result_figure(res, args):
     simulated and in % of the one normalisation D_ref."""
     from . import plotting_dose as pdz
     from .analysis import dose_plane
-    from .analysis.normalisation import reference_dose
+    from .analysis.normalisation import curve_reference_dose, reference_dose
     from .analysis.run_info import run_title
     title = run_title(res)
     radius = 1.0 if args.radius is None else args.radius
@@ -229,7 +229,8 @@ def _result_figure(res, args):
             raise InputError("plot --kind profile needs --depth (cm)")
         return pdz.profile_figure(res.profile(args.axis or "x", args.depth, args.offset or 0.0), title=title)
     if args.kind == "pdd":
-        curve, norm = res.pdd(radius), reference_dose(res, radius)
+        curve = res.pdd(radius)
+        norm = curve_reference_dose(curve)
         if curve.axis == "r":
             surfaces = [(i.depth_cm, f"{i.above} | {i.below}") for i in curve.interfaces or ()]
             return pdz.radial_figure(curve, norm, surfaces, title=title)
@@ -301,14 +302,14 @@ def _cmd_pdd(args) -> int:
 
     import numpy as np
 
-    from .analysis.normalisation import reference_dose
+    from .analysis.normalisation import curve_reference_dose
     from .outputs import atomic_write, check_output
     from .results import load
     csv = None if args.csv is None else check_output(Path(args.csv), force=True,
                                                      inputs=[("the result file", args.file)])
     result = load(args.file)
     curve = result.pdd(radius=args.radius)
-    norm = reference_dose(result, args.radius)
+    norm = curve_reference_dose(curve)
     label = "depth_cm" if curve.axis == "z" else "radius_cm"
     rows = np.column_stack([curve.position_cm, curve.dose, curve.sigma, norm.percent(curve.dose),
                             norm.percent(curve.sigma)])

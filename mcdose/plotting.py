@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Circle, Patch, Rectangle
 
-from .kernels import geometry as kg
+from .geometry.model import OUTSIDE_CODE, codes_of, locate
 from .plotting_dose import save_figure
 
 __all__ = ["material_colours", "material_slice", "plot_geometry", "plot_geometry_slices"]
@@ -39,22 +39,10 @@ MAX_SAMPLES = 1_500_000
 BOUNDARY = {"colors": "k", "linewidths": 0.6}
 
 
-def _cells(arrays, points) -> tuple:
-    """(cell, voxel) at each point (cell -1 beyond the world, voxel -1 outside the lattice)."""
-    n = len(points)
-    count, cell, voxel = np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32)
-    kg.classify_points(arrays, np.ascontiguousarray(points), count, cell, voxel)
-    return cell, voxel
-
-
 def _codes(arrays, cell, voxel, n_names) -> np.ndarray:
-    """Material code of each (cell, voxel): 0 vacuum, 1 + material index, n_names beyond the world."""
-    out = np.full(cell.size, n_names, np.int32)
-    ok = cell >= 0
-    out[ok] = arrays.cell_material[cell[ok]] + 1
-    vox = voxel >= 0
-    out[vox] = arrays.lat_material[voxel[vox]] + 1
-    return out
+    """Material code of each located (cell, voxel): 0 vacuum, 1 + material index, n_names beyond the world."""
+    code = codes_of(arrays, cell, voxel)
+    return np.where(code == OUTSIDE_CODE, n_names, code + 1)
 
 
 def material_colour(name: str, index: int = 0):
@@ -71,7 +59,7 @@ def material_colours(geometry) -> tuple:
 def material_slice(arrays, axes, cut_axis, cut, a, b, n_names) -> np.ndarray:
     """Material code image (len(b), len(a)) of the plane spanned by axes (i, j) at cut_axis = cut (cm), sampled
     at a (axis i) x b (axis j): 0 vacuum, 1 + material index, n_names beyond the world."""
-    cell, voxel = _cells(arrays, _plane_points(axes, cut_axis, cut, a, b))
+    cell, voxel = locate(arrays, _plane_points(axes, cut_axis, cut, a, b))
     return _codes(arrays, cell, voxel, n_names).reshape(len(b), len(a))
 
 
@@ -92,7 +80,7 @@ def draw_materials(ax, geometry, axes, cut_axis, cut, view_u, view_v, arrays=Non
     arrays = geometry.compile() if arrays is None else arrays
     names, colours = material_colours(geometry)
     a, b = sample_axes(view_u, view_v)
-    cell, voxel = _cells(arrays, _plane_points(axes, cut_axis, cut, a, b))
+    cell, voxel = locate(arrays, _plane_points(axes, cut_axis, cut, a, b))
     code = _codes(arrays, cell, voxel, len(names)).reshape(len(b), len(a))
     ax.imshow(code, origin="lower", extent=(view_u[0], view_u[1], view_v[0], view_v[1]),
               cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5, interpolation="nearest",

@@ -32,7 +32,7 @@ from mcdose.errors import InputError
 from .depth_dose import SURFACE_DEPTH_CM, pdd_metrics
 from .gamma import GammaResult, gamma_index
 from .measured import MeasuredCurve
-from .normalisation import Normalisation, reference_dose
+from .normalisation import Normalisation, curve_reference_dose
 from .profiles import profile_metrics
 
 _PDD_SOURCE = "TG-106 / TG-72 / TG-25 electron-beam practice"
@@ -204,13 +204,14 @@ def compare(result, measured, tolerances: Tolerances = Tolerances(), pdd_radius:
     """Compare `result` (mcdose.results.Result) with measured curves (MeasuredCurve list)."""
     if not measured:
         raise InputError("compare: no measured curve given")
-    norm = None
+    axis_curve = norm = None
     if any(c.is_depth_dose for c in measured):
-        norm = _with_context("computed depth dose", reference_dose, result, pdd_radius)
+        axis_curve = result.pdd(pdd_radius)
+        norm = _with_context("computed depth dose", curve_reference_dose, axis_curve)
     out = []
     for curve in measured:
         if curve.is_depth_dose:
-            out.append(_depth_dose(result.pdd(pdd_radius), curve, tolerances, norm))
+            out.append(_depth_dose(axis_curve, curve, tolerances, norm))
         else:
             out.append(_profile(result.profile(curve.axis, curve.depth_cm), curve, tolerances))
     return Comparison(tuple(out), tolerances, norm)

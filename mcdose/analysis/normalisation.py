@@ -62,8 +62,12 @@ class Normalisation:
 
 def reference_dose(result, radius_cm: float = 1.0) -> Normalisation:
     """D_ref of a result (mcdose.results.Result); InputError when the result has no positive dose."""
+    return curve_reference_dose(result.pdd(radius_cm))
+
+
+def curve_reference_dose(curve) -> Normalisation:
+    """D_ref of a result's central-axis curve (``Result.pdd``, a mcdose.results.DepthDose)."""
     from .depth_dose import peak_fit
-    curve = result.pdd(radius_cm)
     if not (curve.dose > 0).any():
         raise InputError("the result has no positive dose on the central axis; nothing to normalise to")
     use, beyond = slice(None), None
@@ -77,4 +81,4 @@ def reference_dose(result, radius_cm: float = 1.0) -> Normalisation:
     batches = None if curve.batches is None else curve.batches[:, use]
     fit = peak_fit(curve.position_cm[use], curve.dose[use], curve.sigma[use], batches)
     return Normalisation(float(fit.dose.value), float(fit.dose.sigma), float(fit.position_cm.value), curve.axis,
-                         None if curve.axis == "r" else float(radius_cm), beyond)
+                         curve.radius_cm, beyond)

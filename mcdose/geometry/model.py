@@ -176,16 +176,7 @@ class Geometry:
         """Material at each point (n, 3) cm: an index into ``materials``, VACUUM_CODE, or OUTSIDE_CODE beyond
         the world (the navigation kernel's own point location)."""
         arrays = self.compile()
-        pts = np.ascontiguousarray(np.asarray(points, dtype=np.float64).reshape(-1, 3))
-        n = len(pts)
-        count, cell, voxel = np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32)
-        kg.classify_points(arrays, pts, count, cell, voxel)
-        out = np.full(n, OUTSIDE_CODE, np.int32)
-        inside = cell >= 0
-        out[inside] = arrays.cell_material[cell[inside]]
-        in_lattice = voxel >= 0
-        out[in_lattice] = arrays.lat_material[voxel[in_lattice]]
-        return out
+        return codes_of(arrays, *locate(arrays, points))
 
     def material_name(self, code: int) -> str:
         """The name of a :meth:`material_codes` code ("vacuum", "outside the world" or a material)."""
@@ -195,6 +186,26 @@ class Geometry:
 
     def __repr__(self):
         return f"Geometry({self.name!r}, {len(self.cells)} cells, materials {self.materials})"
+
+
+def locate(arrays: kg.GeometryArrays, points) -> tuple:
+    """(cell, voxel) at each point (n, 3) cm of compiled geometry arrays: cell = the number of cells for a point
+    in the world outside every cell, -1 beyond the world; voxel -1 outside the lattice."""
+    pts = np.ascontiguousarray(np.asarray(points, dtype=np.float64).reshape(-1, 3))
+    n = len(pts)
+    count, cell, voxel = np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32)
+    kg.classify_points(arrays, pts, count, cell, voxel)
+    return cell, voxel
+
+
+def codes_of(arrays: kg.GeometryArrays, cell, voxel) -> np.ndarray:
+    """Material code of each located point (:func:`locate`): a material index, VACUUM_CODE or OUTSIDE_CODE."""
+    out = np.full(np.shape(cell), OUTSIDE_CODE, np.int32)
+    inside = cell >= 0
+    out[inside] = arrays.cell_material[cell[inside]]
+    in_lattice = voxel >= 0
+    out[in_lattice] = arrays.lat_material[voxel[in_lattice]]
+    return out
 
 
 def _compile(geo: Geometry) -> kg.GeometryArrays:
