@@ -10,6 +10,8 @@ gap against the inverse square law and the shielding disks beside published figu
 phase-space reading speed and memory on a 10^7-particle file; intrabeam: the 50 kV source model (analog
 and split), the bare probe in water and the 4-cm sphere's treatment time; cluster: 1 vs 2 Dask workers and
 the scheduling overhead per batch. (report_screenshot needs Chromium and runs alone.)
+The problems and criteria of the EGSnrc, X50 and NIST comparisons live in mcdose/bench/, whose `mcdose bench`
+runs every reference case with PASS/FAIL (this runner measures speed).
 """
 from . import (cluster, egsnrc_electrons, intrabeam, ioert_machines, mesh_navigation, navigation, nist_extended,
                physics_tables, phsp_read, x50)

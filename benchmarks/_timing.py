@@ -1,38 +1,4 @@
-"""Shared by the transport benchmarks: a timed run after a warm-up, and the speed/efficiency table.
-
-Efficiency 1/(s^2 T): s = relative 1-sigma in a reference voxel, T = transport seconds times the
-thread count (core seconds), to compare with EGSnrc's CPU seconds on one core.
-"""
-from dataclasses import dataclass
-
-import mcdose
-
-
-@dataclass(frozen=True)
-class Timing:
-    threads: int
-    histories: int
-    transport_s: float
-    s: float            # relative 1-sigma in the reference voxel
-
-    @property
-    def rate(self) -> float:
-        """Histories per second."""
-        return self.histories / self.transport_s
-
-    @property
-    def efficiency(self) -> float:
-        """1/(s^2 T) per core, 1/s."""
-        return 1.0 / (self.s * self.s * self.transport_s * self.threads)
-
-
-def timed_run(config: dict, warmup: dict, voxel: tuple, threads: int):
-    """(Timing, Result) of `config` on `threads` threads; `warmup` runs first so that compilation and
-    cache loading stay outside the timing; `voxel` indexes the reference voxel in the dose array."""
-    mcdose.run(warmup, threads=threads)
-    result = mcdose.run(config, threads=threads)
-    transport = result.metadata["elapsed_seconds"]
-    return Timing(threads, int(result.metadata["histories"]), transport, float(result.uncertainty[voxel])), result
+"""Shared by the transport benchmarks: the speed/efficiency table of timed runs (mcdose.bench.timing)."""
 
 
 def print_table(rows: list, egsnrc_efficiency: float) -> None:

@@ -35,26 +35,27 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(platformdirs.user_cache_dir("m
 
 
 class _SourceTreeFinder:
-    """Imports mcdose.kernels, mcdose.phantoms and mcdose.examples from the folders beside a source tree's mcdose/.
+    """Imports mcdose.kernels, mcdose.phantoms, mcdose.examples and mcdose.reference from the folders beside a
+    source tree's mcdose/.
 
-    The wheel maps these sub-packages from the top-level folders kernels/, phantoms/ and examples/
-    (package-dir in pyproject.toml). From the repository root the source folder mcdose/ (the current
-    directory comes first on sys.path) shadows the installed package and has none of them, so they
-    are mapped here: exactly these three names (extending __path__ with the root would also make
+    The wheel maps these sub-packages from the top-level folders kernels/, phantoms/, examples/ and
+    benchmarks/reference/ (package-dir in pyproject.toml). From the repository root the source folder mcdose/
+    (the current directory comes first on sys.path) shadows the installed package and has none of them, so
+    they are mapped here: exactly these four names (extending __path__ with the root would also make
     mcdose.tests, mcdose.benchmarks, ... importable), onto the files an editable install maps, so
     each module is loaded once, under one name and file path (Numba's cache is keyed by file path).
     """
 
-    SUBPACKAGES = ("kernels", "phantoms", "examples")
+    SUBPACKAGES = (("kernels", "."), ("phantoms", "."), ("examples", "."), ("reference", "benchmarks"))   # (name, its folder)
 
     def __init__(self, root: Path):
-        self.root = str(root)
-        self.names = {f"{__name__}.{sub}" for sub in self.SUBPACKAGES}
+        self.folders = {f"{__name__}.{sub}": str(root / folder) for sub, folder in self.SUBPACKAGES}
 
     def find_spec(self, fullname, path=None, target=None):
-        # PathFinder looks for the last part of the name (kernels) in root: a regular package, or a
+        # PathFinder looks for the last part of the name (kernels) in its folder: a regular package, or a
         # namespace package for examples/ (data files only)
-        return PathFinder.find_spec(fullname, [self.root]) if fullname in self.names else None
+        folder = self.folders.get(fullname)
+        return None if folder is None else PathFinder.find_spec(fullname, [folder])
 
 
 _here = Path(__file__).parent

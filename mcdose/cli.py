@@ -35,6 +35,7 @@ typical use:
   mcdose intrabeam-model --voltage 50 -o model.h5   INTRABEAM source model from first principles
   mcdose treatment-time dose.h5 --prescription 20 --at surface --dose-rate 0.8 --applicator-radius 2
                                              INTRABEAM / TARGIT treatment time (depths in mm)
+  mcdose bench --quick --html bench.html     every reference case: one PASS/FAIL table, curves
 """
 
 MESSAGE_LIMIT = 400     # characters of an error line
@@ -681,6 +682,20 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--angular", metavar="FILE", help="with --spectrum: polar angle (deg), intensity rows")
     im.add_argument("--force", action="store_true", help="overwrite an existing model file")
     im.set_defaults(func=_cmd_intrabeam_model)
+
+    from .bench.command import CASE_NAMES, cli_bench
+    be = sub.add_parser("bench", help="run the reference cases (EGSnrc, NIST, Fano, applicator, phase space) and "
+                        "print one PASS/FAIL table with the efficiency beside EGSnrc's",
+                        description="Exit status 0 when every row passes, 1 when any fails, 2 for bad input.")
+    be.add_argument("--quick", action="store_true", help="fewer histories (tolerances widen through their k sigma "
+                                                         "part only): under 10 minutes on 2 cores")
+    be.add_argument("--cases", nargs="+", metavar="NAME", help=f"cases to run: {', '.join(CASE_NAMES)} [all]")
+    be.add_argument("--threads", type=int, default=0, help="threads (default: all cores)")
+    be.add_argument("--seed", type=int, help="one seed for every case [each case's own, the tests']")
+    be.add_argument("--html", metavar="FILE.html", help="also write the table and the overlaid curves as HTML")
+    be.add_argument("--markdown", metavar="FILE.md", help="also write the table as Markdown")
+    be.add_argument("--force", action="store_true", help="overwrite existing output files")
+    be.set_defaults(func=cli_bench)
     return p
 
 

@@ -91,8 +91,9 @@ def _problem(config: dict, source_path, digest: str):
         try:
             spec = validate(config, source_path)
             if run_digest(spec) != digest:
-                raise InputError(f"the configuration resolves differently here (mcdose {__version__}); install "
-                                 "the client's mcdose version on every worker")
+                raise InputError(f"the configuration resolves differently here (mcdose {__version__}), or a file "
+                                 "it reads (phantom, machine, source model, phase space) differs from the client's; "
+                                 "install the client's mcdose version and the same files on every worker")
             problem = build_problem(spec)
             prepare = getattr(problem, "prepare", None)
             if prepare is not None:

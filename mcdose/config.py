@@ -416,6 +416,8 @@ def _check_materials(resolved: dict, user_materials: dict, parts: dict) -> None:
             check(f"phantom.{key}[{i}].material", layer["material"])
     for i, name in enumerate(n.strip() for n in ph.get("voxel_materials", "").split(",") if n.strip()):
         check(f"phantom.voxel_materials[{i}]", name)
+    for i, (_, name) in enumerate(ph.get("hu_materials", ())):
+        check(f"phantom.hu_materials[{i}][1]", name)
     for label, group in parts.items():
         for i, part in enumerate(group):
             if part["material"] != "vacuum":

@@ -7,7 +7,8 @@ mcdose scores dose in Gy per source particle on a mesh in cm, with z the depth (
 Dose holds dose in Gy on a grid in mm in the DICOM patient coordinate system. The mapping is the identity times 10:
 DICOM (x, y, z) mm = 10 x mcdose (x, y, z) cm (x -> x, y -> y, z -> z; no flip, no offset), so mcdose's depth axis
 becomes DICOM's +z (the direction of increasing Grid Frame Offset Vector). A phantom made from a CT keeps the CT's
-patient coordinates under the same mapping, so the RT Dose lies on the CT when ``frame_of_reference_uid`` is the CT's.
+patient coordinates under the same mapping, so the RT Dose lies on the CT; it takes the CT's Frame of Reference
+UID, Study Instance UID and patient's ID and name (stored in the result) unless others are given.
 
 The dose written is ``dose x particles`` (Gy): ``particles`` is the number of source particles the treatment
 delivers (from a calibration or a prescription: e.g. prescription Gy / dose per particle at the reference point);
@@ -320,9 +321,10 @@ def write_rtdose(result: Result, path, *, particles: float, grid_cm=None, uncert
     uncertainty: also write the absolute 1-sigma (Gy, ``relative uncertainty x dose x particles``) as a second
     RT Dose with Dose Type ERROR (DICOM's "dose calculation uncertainty") at :func:`uncertainty_path` (same
     study, frame of reference and grid; its own series).
-    patient_id, patient_name: Patient ID and Patient's Name (empty when not given); study_uid,
-    frame_of_reference_uid: UIDs of an existing study / frame of reference (pass the CT's Frame of Reference UID
-    when the phantom came from a CT); new UIDs (pydicom.uid.generate_uid) when not given.
+    patient_id, patient_name: Patient ID and Patient's Name; study_uid, frame_of_reference_uid: UIDs of an existing
+    study / frame of reference. Not given: those of the CT when the result came from a ``ct`` phantom (its
+    attributes ct_patient_id, ct_patient_name, ct_study_instance_uid, ct_frame_of_reference_uid), else empty
+    names and new UIDs (pydicom.uid.generate_uid).
     plan_uid: SOP Instance UID of the RT Plan the dose belongs to (Referenced RT Plan Sequence); DICOM requires
     that sequence for Dose Summation Type PLAN, so without a plan the file omits a type 1C attribute (readers
     such as GDCM/SimpleITK and pydicom accept it). summation_type: Dose Summation Type, "PLAN" by default.
@@ -348,10 +350,13 @@ def write_rtdose(result: Result, path, *, particles: float, grid_cm=None, uncert
         raise InputError(f"bits: {bits!r} is not allowed: 16 or 32")
     if summation_type not in SUMMATION_TYPES:
         raise InputError(f"summation_type: {summation_type!r} is not allowed: one of {', '.join(SUMMATION_TYPES)}")
-    patient_id = _text("patient_id", patient_id, 64)
-    patient_name = _text("patient_name", patient_name, 64)
-    uids = {"study": _uid("study_uid", study_uid),
-            "frame": _uid("frame_of_reference_uid", frame_of_reference_uid)}
+    ct = {k: result.metadata.get(f"ct_{k}") or None for k in ("patient_id", "patient_name", "study_instance_uid",
+                                                              "frame_of_reference_uid")}
+    patient_id = _text("patient_id", ct["patient_id"] if patient_id is None else patient_id, 64)
+    patient_name = _text("patient_name", ct["patient_name"] if patient_name is None else patient_name, 64)
+    uids = {"study": _uid("study_uid", ct["study_instance_uid"] if study_uid is None else study_uid),
+            "frame": _uid("frame_of_reference_uid",
+                          ct["frame_of_reference_uid"] if frame_of_reference_uid is None else frame_of_reference_uid)}
     plan_uid = None if plan_uid is None else _uid("plan_uid", plan_uid)
     edges = default_cartesian_grid(result.grid) if grid_cm is None else grid_cm
     if len(edges) != 3:

@@ -5,7 +5,9 @@ x-y at z = c, with c the phantom's point of interest), filled with the material 
 at each sample point by the navigation kernel itself (square samples, at most
 SAMPLE_CM apart), the boundaries between materials and between parts drawn as vector
 contour paths (within half a sample of the true boundary), a legend of the materials
-seen, axes in cm and the outline of the scoring mesh. :func:`draw_materials` draws
+seen, axes in cm and the outline of the scoring mesh. A phantom made from a CT (``ct``) gets a
+first row of the same three slices of the CT itself (HU as read, grey scale HU_WINDOW, the CT
+voxel containing the cut) above the row of its materials. :func:`draw_materials` draws
 the same in any plane (the dose maps of :mod:`mcdose.plotting_map`).
 """
 from __future__ import annotations
@@ -37,6 +39,7 @@ N_PIXELS = 720        # samples along the longer side of a slice
 SAMPLE_CM = 0.05      # at most this far apart (a 2.5 mm layer gets >= 5 samples), up to MAX_SAMPLES in all
 MAX_SAMPLES = 1_500_000
 BOUNDARY = {"colors": "k", "linewidths": 0.6}
+HU_WINDOW = (-1000.0, 1000.0)   # grey scale of the CT row: black at or below, white at or above (HU)
 
 
 def _codes(arrays, cell, voxel, n_names) -> np.ndarray:
@@ -132,6 +135,18 @@ def _draw_mesh(ax, scoring, extent, axes, cut_axis, cut):
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, **style))
 
 
+def draw_ct(ax, image, axes, cut_axis, cut):
+    """The CT ``image`` (mcdose.ct_series.CTImage) in the plane spanned by axes (i, j), i < j, through the voxel
+    containing cut_axis = cut (cm), in grey (HU_WINDOW); returns the image artist."""
+    edges = image.edges
+    e = edges[cut_axis]
+    k = int(np.clip(np.searchsorted(e, cut, side="right") - 1, 0, e.size - 2))
+    plane = np.take(image.hu, k, axis=cut_axis)
+    i, j = axes
+    return ax.imshow(plane.T, origin="lower", extent=(edges[i][0], edges[i][-1], edges[j][0], edges[j][-1]),
+                     cmap="gray", vmin=HU_WINDOW[0], vmax=HU_WINDOW[1], interpolation="nearest", aspect="equal")
+
+
 def plot_geometry_slices(geometry, out_path, scoring=None, title: str | None = None) -> Path:
     """Write a PNG of three orthogonal slices through ``geometry`` (a mcdose.geometry.Geometry)."""
     arrays = geometry.compile()
@@ -149,20 +164,29 @@ def plot_geometry_slices(geometry, out_path, scoring=None, title: str | None = N
                      np.minimum(view[:, 1] + pad, geometry.world[:, 1])], axis=1)
     c = geometry.center
     panels = [((0, 2), 1, "x-z"), ((1, 2), 0, "y-z"), ((0, 1), 2, "x-y")]
-    fig, axs = plt.subplots(1, 3, figsize=(15, 5.4), constrained_layout=True)
+    image = geometry.image
+    rows = 1 if image is None else 2
+    fig, axs = plt.subplots(rows, 3, figsize=(15, 5.4 * rows), constrained_layout=True, squeeze=False)
     handles = {}
-    for ax, ((i, j), k, label) in zip(axs, panels):
-        for h in draw_materials(ax, geometry, (i, j), k, c[k], view[i], view[j], arrays):
-            handles.setdefault(h.get_label(), h)
-        ax.set_xlim(view[i])
-        ax.set_ylim(view[j])
-        if (i, j) != (0, 1):
-            ax.invert_yaxis()                  # depth z increases downwards
-        if scoring is not None:
-            _draw_mesh(ax, scoring, mesh, (i, j), k, c[k])
-        ax.set_xlabel(f"{'xyz'[i]} (cm)")
-        ax.set_ylabel(f"{'xyz'[j]} (cm)")
-        ax.set_title(f"{label} slice at {'xyz'[k]} = {c[k]:g} cm")
+    for col, ((i, j), k, label) in enumerate(panels):
+        for row, ax in enumerate(axs[:, col]):
+            ct_row = image is not None and row == 0
+            if ct_row:
+                shown = draw_ct(ax, image, (i, j), k, c[k])
+            else:
+                for h in draw_materials(ax, geometry, (i, j), k, c[k], view[i], view[j], arrays):
+                    handles.setdefault(h.get_label(), h)
+            ax.set_xlim(view[i])
+            ax.set_ylim(view[j])
+            if (i, j) != (0, 1):
+                ax.invert_yaxis()                  # depth z increases downwards
+            if scoring is not None:
+                _draw_mesh(ax, scoring, mesh, (i, j), k, c[k])
+            ax.set_xlabel(f"{'xyz'[i]} (cm)")
+            ax.set_ylabel(f"{'xyz'[j]} (cm)")
+            ax.set_title(f"{'CT (HU), ' if ct_row else ''}{label} slice at {'xyz'[k]} = {c[k]:g} cm")
+    if image is not None:
+        fig.colorbar(shown, ax=list(axs[0]), label="HU", shrink=0.8)
     handles = list(handles.values())
     if scoring is not None:
         handles.append(Patch(fill=False, edgecolor="#d62728", linestyle="--",

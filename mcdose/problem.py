@@ -115,6 +115,8 @@ class TransportProblem:
         self.mesh = mesh_arrays(grid)
         self.masses = voxel_masses(grid, self.geo)
         self.region_names = geometry.regions     # per-region tally: the phantom, each part, the world
+        # the DICOM identifiers of the CT the phantom came from (result attributes ct_*), none otherwise
+        self.image_identifiers = dict(geometry.image.identifiers) if geometry.image is not None else {}
         self.region_masses, self.region_mass_uncertainty = region_masses(geometry)
         self.scorer_names = (tuple(sc.get("name", f"scorers[{i}]") for i, sc in enumerate(scorers))
                              + tuple(sc.get("name", f"scoring.phase_space[{i}]") for i, sc in enumerate(phase_space)))

@@ -19,7 +19,9 @@ File layout (schema version 1; readers need nothing from mcdose)::
                         energy_*_MeV_per_particle, physics_* settings, phase_space_records and
                         phase_space_dropped (runs with plane scorers; the records stay in memory,
                         Result.phase_space), uncertainty_goal, uncertainty_goal_at, uncertainty_reached,
-                        uncertainty_goal_met (runs to an uncertainty goal) (types and ranges: ROOT_ATTRS)
+                        uncertainty_goal_met (runs to an uncertainty goal), ct_frame_of_reference_uid,
+                        ct_study_instance_uid, ct_series_instance_uid, ct_patient_id, ct_patient_name (a ct
+                        phantom: the DICOM identifiers of its CT series) (types and ranges: ROOT_ATTRS)
 
 Files are written atomically (:func:`mcdose.outputs.atomic_write`), so a crash
 never leaves a half-written file that looks complete.
@@ -33,6 +35,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from .ct_series import IDENTIFIERS
 from .errors import InputError, ResultFileError
 from .outputs import atomic_write, check_output
 from .schema import SECTIONS
@@ -482,6 +485,7 @@ ROOT_ATTRS = {
     "uncertainty_goal_at": ("str", None, None),
     "uncertainty_reached": ("float", 0.0, None),
     "uncertainty_goal_met": ("scalar", None, None),
+    **{f"ct_{k}": ("str", None, None) for k in IDENTIFIERS},
 }
 _KINDS = {  # kind: (what is allowed, test of the plain value)
     "text": ("a UTF-8 string", lambda v: isinstance(v, str)),

@@ -71,11 +71,13 @@ def batch_sizes(histories: int, batches: int) -> list:
 
 
 def run_digest(spec) -> str:
-    """SHA-256 of the resolved configuration, less what does not change the result (run.threads)."""
+    """SHA-256 of the resolved configuration, less what does not change the result (run.threads), and of the
+    content of the data files it reads (:func:`mcdose.input_files.content_digest`)."""
     from .config import dumps_toml
+    from .input_files import content_digest
     data = spec.to_dict()
     data["run"] = {k: v for k, v in data["run"].items() if k != "threads"}
-    return hashlib.sha256(dumps_toml(data).encode()).hexdigest()
+    return hashlib.sha256((dumps_toml(data) + content_digest(spec)).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -486,6 +488,7 @@ def _result(problem, spec, batches: int, histories: int, mesh_sums: tuple, regio
         **{f"energy_{k}_MeV_per_particle": v for k, v in per_particle.items()},
         **{f"physics_{k}": v for k, v in spec.physics.items()},
         **{f"variance_reduction_{k}": v for k, v in spec.variance_reduction.items()},
+        **{f"ct_{k}": v for k, v in getattr(problem, "image_identifiers", {}).items()},
     }
     if stopped_by:
         metadata["stopped_by"] = stopped_by

@@ -9,6 +9,12 @@ import math
 from dataclasses import dataclass, field
 
 from .errors import InputError
+from .hu_ramp import (
+    DEFAULT_DENSITY,
+    DEFAULT_MATERIALS,
+    check_density_table,
+    check_material_table,
+)
 
 MAX_ENERGY_MEV = 50.0   # upper end of the physics tables
 MIN_ENERGY_MEV = 0.001  # lower end of the physics tables
@@ -37,7 +43,7 @@ class Field:
 
     kind: "int" | "float" | "str" | "bool" | "vec" | "edges" | "spectrum" | "angular" | "layers" | "planes" |
     "names" (a non-empty array of distinct strings from ``choices``) | "number_or_name" (a number in range
-    or one of ``choices``).
+    or one of ``choices``) | "hu_density" | "hu_materials" (CT calibration tables, :mod:`mcdose.hu_ramp`).
     default: a value, or a :class:`ByValue`. when: conditions ((key, allowed values), ...)
     on keys of the same section under which the key applies; required: it must then
     be given, unless it has a default there.
@@ -99,6 +105,10 @@ class Field:
             what = "an array of [polar_angle_deg, intensity] pairs"
         elif self.kind == "layers":
             what = "an array of { material, thickness } tables"
+        elif self.kind == "hu_density":
+            what = "an array of at least 2 [HU, density_g_cm3] pairs, HU strictly increasing, densities > 0 and <= 30"
+        elif self.kind == "hu_materials":
+            what = "an array of [HU_upper, material] pairs, HU strictly increasing"
         elif self.kind == "planes":
             what = "an array of { point = [x, y, z], normal = [nx, ny, nz] } tables"
         else:
@@ -172,6 +182,10 @@ class Field:
             return _layers(path, value)
         if kind == "planes":
             return _planes(self, path, value)
+        if kind == "hu_density":
+            return check_density_table(path, value)
+        if kind == "hu_materials":
+            return check_material_table(path, value)
         if kind == "names":
             if (not isinstance(value, (list, tuple)) or not value or len(set(map(str, value))) != len(value)
                     or not all(isinstance(v, str) and v in self.choices for v in value)):
@@ -306,7 +320,7 @@ SECTIONS = {
     "source": source_section(),
     "phantom": SectionSchema("the irradiated object (a phantom-library name: python -m mcdose.phantoms)", {
         "type": Field("str", "box", choices=("box", "water_box", "cylinder", "slabs", "breast_shield", "spherical_cavity",
-                                              "voxels")),
+                                              "voxels", "ct")),
         "material": Field("str", doc="material id (mcdose materials) or a [materials.NAME] entry",
                           when=(("type", ("box", "cylinder")),), required=True),
         "radius": Field("float", unit="cm", gt=0, le=500, doc="cylinder radius about the z axis",
@@ -338,10 +352,20 @@ SECTIONS = {
                       when=(("type", ("voxels",)),), required=True),
         "density_file": Field("str", doc=".npy densities (g/cm3) per voxel; absent: each material's density",
                               when=(("type", ("voxels",)),)),
-        "voxel_size": Field("vec", unit="cm", gt=0, le=100, length=3, doc="[dx, dy, dz] for .npy (or HDF5 without edges)",
-                            when=(("type", ("voxels",)),)),
+        "voxel_size": Field("vec", unit="cm", gt=0, le=100, length=3, doc="[dx, dy, dz]: voxels: of a .npy (or HDF5 "
+                            "without edges); ct: resample to it (absent: the CT's own)", when=(("type", ("voxels", "ct")),)),
         "voxel_materials": Field("str", doc="comma-separated material names indexed by the voxel ids (.npy; HDF5: "
                                  "attribute 'materials')", when=(("type", ("voxels",)),)),
+        "directory": Field("str", doc="folder of the DICOM CT image files (one series), relative to the config file",
+                           when=(("type", ("ct",)),), required=True),
+        "hu_to_density": Field("hu_density", DEFAULT_DENSITY, unit="HU, g/cm3", doc="piecewise-linear calibration; "
+                               "default: DOSXYZnrc ctcreate ramp (mcdose.hu_ramp)", when=(("type", ("ct",)),)),
+        "hu_materials": Field("hu_materials", DEFAULT_MATERIALS, unit="HU", doc="material of each HU bin "
+                              "(upper_{i-1} < HU <= upper_i)", when=(("type", ("ct",)),)),
+        "body_threshold": Field("float", -400.0, unit="HU", ge=-1000, le=1000, doc="the body: largest connected "
+                                "region above it, holes closed per slice; outside it air", when=(("type", ("ct",)),)),
+        "crop": Field("vec", unit="cm", length=6, doc="[xmin, xmax, ymin, ymax, zmin, zmax] in the CT's coordinates: "
+                      "the voxels whose centres lie inside", when=(("type", ("ct",)),)),
         "world": Field("str", "vacuum", doc="medium around the phantom: 'vacuum' or a material id"),
         "world_margin": Field("float", 5.0, unit="cm", ge=0, le=1000, doc="the world box: the phantom's box grown by this"),
     }),

@@ -5,7 +5,8 @@ parameters, units, defaults and docs are the ``[phantom]`` keys of
 :mod:`mcdose.schema` that apply to it (``PHANTOMS[NAME].params``); water_box,
 breast_shield and spherical_cavity need no parameter at all. Conventions:
 cm and g/cm3; z is depth with the phantom surface at z = 0 and the beam
-travelling to +z; x and y centred on the beam axis. Every phantom sits in a
+travelling to +z; x and y centred on the beam axis (``ct`` keeps the CT's patient
+coordinates, cm). Every phantom sits in a
 world box (its own box grown by ``world_margin``) of ``world`` (vacuum or a
 material). ``python -m mcdose.phantoms`` prints the library. Parts ([[parts]]) are
 painted over the phantom by :mod:`mcdose.geometry.scene`.
@@ -21,7 +22,7 @@ from mcdose.geometry import Geometry
 from mcdose.geometry.scene import add_parts, parts_from_tables
 from mcdose.sources import check_world
 
-from . import breast_shield, cylinder, slabs, spherical_cavity, voxels, water_box
+from . import breast_shield, ct, cylinder, slabs, spherical_cavity, voxels, water_box
 from ._common import FIELDS, Context, param
 
 __all__ = ["PHANTOMS", "Phantom", "build", "from_spec", "check_source"]
@@ -51,6 +52,7 @@ PHANTOMS = {
     "breast_shield": _entry("breast_shield", breast_shield),
     "spherical_cavity": _entry("spherical_cavity", spherical_cavity),
     "voxels": _entry("voxels", voxels),
+    "ct": _entry("ct", ct),
 }
 
 

@@ -138,6 +138,11 @@ def build(p, ctx):
         lattice = Lattice(*edges, ids, rho, tuple(names))
     except InputError as exc:
         raise InputError(f"{src}{', ' + where['density'] if density_path else ''}: {exc}") from None
+    return lattice_geometry(NAME, p, ctx, lattice)
+
+
+def lattice_geometry(name: str, p, ctx, lattice: Lattice):
+    """The phantom ``name`` made of one box cell filled by ``lattice``, in its world (phantom.world_margin)."""
     b = lattice.box
     cell = Cell("voxels", box(*b.ravel()), lattice=lattice)
-    return geometry(NAME, p, ctx, [cell], b)
+    return geometry(name, p, ctx, [cell], b)

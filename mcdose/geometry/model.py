@@ -103,6 +103,7 @@ class Geometry:
         self.name = name
         self.disjoint = disjoint
         self.parts = ()          # a scene's part names, in order (mcdose.geometry.scene)
+        self.image = None        # the CT a phantom was made from (mcdose.ct_series.CTImage), on its lattice's grid
         self.cells = tuple(cells)
         self.world = np.asarray(world, dtype=float).reshape(3, 2)
         self.world_material = world_material

@@ -177,4 +177,5 @@ def add_parts(geometry: Geometry, parts, margin: float = 0.0) -> Geometry:
     scene = Geometry(cells, world, geometry.world_material, geometry.world_density, envelope=geometry.envelope,
                      center=geometry.center, name=geometry.name, disjoint=True)
     scene.parts = geometry.parts + tuple(p.name for p in parts)
+    scene.image = geometry.image
     return scene

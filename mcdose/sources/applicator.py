@@ -1,6 +1,6 @@
 """IOERT applicator and head geometry as [[parts]] tables (cm, degrees): the builders of the ``ioert``
 source family, public so that a scene can hold an applicator without the head (a cone point source
-over the tube: the EGSnrc APP9 reference case, benchmarks/reference/egsnrc/README.md).
+over the tube: the EGSnrc APP9 reference case, benchmarks/reference/README.md).
 
 Frame: the phantom surface is the plane z = 0, matter at z > 0, the beam travels towards +z. The
 applicator's end face is centred on the origin and lies in the surface. A bevel of angle b cuts the

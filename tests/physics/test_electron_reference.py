@@ -3,7 +3,7 @@
 benchmarks/reference/E6.csv, E9.csv and APP9.csv; APP9 adds the surface dose (3 % of Dmax) and the
 3-4 and 4-5 cm ring ratios at the surface and over the dmax plateau (3 %).
 
-The problem, the mcdose configuration and every issue-6 criterion live in benchmarks/egsnrc_electrons.py
+The problem, the mcdose configuration and every issue-6 criterion live in mcdose.bench.egsnrc_electrons
 (`config`, `compare`); each criterion passes when |difference| <= allowance + 3 sigma (mcdose and
 EGSnrc 1-sigma combined). The allowances (2 % of Dmax on axis to R50, 2 % absolute Dmax, 1 mm
 for R90/R80/R50/Rp, 10 % bremsstrahlung tail, 3 % of Dmax in the 4-5 and 5-6 cm annuli) are the
@@ -15,16 +15,10 @@ EGSnrc's and the tolerances 0.12-0.19 cm on the ranges and 3.7-3.9 % on the abso
 (tests/unit/test_egsnrc_compare.py shows a 1.5 mm shift fails R50 there). The slow version runs
 twice EGSnrc's histories (tolerances 0.11-0.14 cm and 2.9 %, so a 3 % dose error fails).
 """
-import sys
-from pathlib import Path
-
 import pytest
 
 import mcdose
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))   # benchmarks/ is not an installed package
-
-from benchmarks.egsnrc_electrons import CASES, compare, config  # noqa: E402
+from mcdose.bench.egsnrc_electrons import CASES, compare, config
 
 
 @pytest.mark.parametrize("case", CASES)

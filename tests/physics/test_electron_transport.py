@@ -4,13 +4,13 @@ cavity theorem, energy conservation and thread-count independence.
 Tolerances: k = 3 sigma of the run's own statistics (fixed seeds) plus the stated systematic
 allowance of each test.
 """
-import math
-
 import numpy as np
 import pytest
 
+from mcdose.bench.fano import ALLOWANCE, HISTORIES, fano
+from mcdose.bench.fano import batch_run as _run
 from mcdose.config import physics_section
-from mcdose.geometry import Cell, Geometry, box, cylinder, zplane
+from mcdose.geometry import Cell, Geometry, box
 from mcdose.materials import get
 from mcdose.physics import tables
 from mcdose.problem import TransportProblem
@@ -18,14 +18,6 @@ from mcdose.results import Grid
 
 MEV_TO_J = 1.602176634e-13
 K_SIGMA = 3.0
-
-
-def _run(problem, n, seed=1, batches=10, threads=1):
-    """Per-particle energy (MeV) per mesh bin with its batch-method sigma, and the counters."""
-    parts = [problem.transport_batch(seed, b, n // batches, threads) for b in range(batches)]
-    e = np.array([p.edep for p in parts]) / (n // batches)
-    counters = {k: sum(p.counters[k] for p in parts) / n for k in parts[0].counters}
-    return e.mean(axis=0), e.std(axis=0, ddof=1) / math.sqrt(batches), counters
 
 
 def _assert_energy_conserved(counters, allowance=1e-9):
@@ -69,72 +61,25 @@ def test_csda_range(energy):
 
 # ------------------------------------------------------------------------------- Fano cavity
 
-def _fano_problem(energy, cavity_radius, cavity_height, wall):
-    """A cylindrical water cavity of density 0.001 g/cm3 (water's per-mass data: the cell keeps the
-    material 'water' and scales the density) inside a cylindrical water wall at least one CSDA range
-    thick on every side; the source emits isotropically, uniformly per unit mass, everywhere."""
-    a, h = cavity_radius, cavity_height
-    outer = a + wall
-    z0, z1, z2 = wall, wall + h, 2 * wall + h
-    cells = [
-        Cell("wall above", (-cylinder(outer), +zplane(0.0), -zplane(z0)), "water", 1.0),
-        Cell("cavity", (-cylinder(a), +zplane(z0), -zplane(z1)), "water", 1e-3),
-        Cell("wall around", (+cylinder(a), -cylinder(outer), +zplane(z0), -zplane(z1)), "water", 1.0),
-        Cell("wall below", (-cylinder(outer), +zplane(z1), -zplane(z2)), "water", 1.0),
-    ]
-    geometry = Geometry(cells, [[-outer - 1, outer + 1], [-outer - 1, outer + 1], [-1.0, z2 + 1.0]], name="Fano")
-    layer = 0.1 * wall                         # wall layers scored beside the cavity
-    # the mesh covers the whole wall, so range rejection (which needs a mesh bin) works everywhere
-    grid = Grid("cylindrical", {"r_edges": [0.0, a, a + layer, outer],
-                                "z_edges": [0.0, z0 - layer, z0, z1, z1 + layer, z2]})
-    source = {"type": "volume", "particle": "electron", "energy": energy,
-              "box": (-outer, outer, -outer, outer, 0.0, z2)}
-    # radiative losses deposited locally: a bremsstrahlung threshold above the source energy makes
-    # the whole radiative stopping power continuous (photons would leave the wall and break the
-    # uniform-per-mass energy release the Fano theorem needs)
-    physics = physics_section(brems_threshold=2.0 * energy)
-    problem = TransportProblem(geometry, grid, get, source, physics, "analog")
-    mass = math.pi * outer ** 2 * z2 - math.pi * a * a * h * (1.0 - 1e-3)     # g, all the matter
-    return problem, mass
-
-
-# cavity and wall (cm): the wall is thicker than the CSDA range (0.44 cm at 1 MeV, 4.98 cm at 10 MeV)
-FANO = {1.0: dict(cavity_radius=3.0, cavity_height=3.0, wall=0.5, n=2_000_000),
-        10.0: dict(cavity_radius=6.0, cavity_height=6.0, wall=5.5, n=200_000)}
-CAVITY, LAYER_ABOVE, LAYER_BELOW = (0, 2), (0, 1), (0, 3)   # (r, z) bins
-
-
-def _fano(energy, scale=1):
-    """Dose / (emitted energy per unit mass) and its sigma in the cavity and the wall layers beside it."""
-    cfg = dict(FANO[energy])
-    n = cfg.pop("n") * scale
-    problem, mass = _fano_problem(energy, **cfg)
-    edep, sigma, counters = _run(problem, n, batches=20, threads=0)
-    _assert_energy_conserved(counters)
-    expected = energy / mass                          # MeV per gram per emitted electron
-    masses = problem.masses.reshape(-1)
-    ratio = (edep / masses / expected).reshape(problem.grid.shape)
-    sig = (sigma / masses / expected).reshape(problem.grid.shape)
-    bins = (CAVITY, LAYER_ABOVE, LAYER_BELOW)
-    return np.array([ratio[b] for b in bins]), np.array([sig[b] for b in bins])
-
-
 @pytest.mark.parametrize("energy", [1.0])
 def test_fano_cavity(energy):
     """Fano: uniform emission per unit mass => the dose in the low-density cavity, and in thin
     wall layers above and below it, equals the emitted energy per unit mass. Allowance 0.5 % (the
-    issue's criterion) + 3 sigma (sigma ~ 0.3 % here; the slow test below has 10 times the histories)."""
-    ratio, sigma = _fano(energy)
+    issue's criterion) + 3 sigma (sigma ~ 0.3 % here; the slow test below has 10 times the histories). The
+    problem: mcdose.bench.fano (also run by mcdose bench)."""
+    ratio, sigma, counters = fano(energy)
+    _assert_energy_conserved(counters)
     for k in range(3):
-        assert abs(ratio[k] - 1.0) < 0.005 + K_SIGMA * sigma[k], (k, ratio, sigma)
+        assert abs(ratio[k] - 1.0) < ALLOWANCE + K_SIGMA * sigma[k], (k, ratio, sigma)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("energy", [1.0, 10.0])
 def test_fano_cavity_high_statistics(energy):
-    ratio, sigma = _fano(energy, scale=10)
+    ratio, sigma, counters = fano(energy, 10 * HISTORIES[energy])
+    _assert_energy_conserved(counters)
     for k in range(3):
-        assert abs(ratio[k] - 1.0) < 0.005 + K_SIGMA * sigma[k], (k, ratio, sigma)
+        assert abs(ratio[k] - 1.0) < ALLOWANCE + K_SIGMA * sigma[k], (k, ratio, sigma)
 
 
 # ------------------------------------------------------------------------------- determinism

@@ -1,22 +1,17 @@
 """Physics tables against the extended NIST set: more energies and materials (gold, lead, tungsten, copper,
-aluminium, PMMA, polystyrene, ICRU-44 tissues and bone), benchmarks/reference/nist_extended.csv.
+aluminium, PMMA, polystyrene, ICRU-44 tissues and bone), nist_extended.csv of mcdose.reference.
 
 mu/rho and mu_en/rho: Hubbell & Seltzer (NISTIR 5632), 10 keV-20 MeV; ESTAR total stopping powers 25 keV-10 MeV.
 Tolerances are issue 3's (mu/rho 2 %, mu_en/rho 3 %; the total stopping power gets the collision 0.5 % and
-radiative 5 % budgets weighted by our own split, benchmarks.nist_extended.evaluate). The tables are
+radiative 5 % budgets weighted by our own split, mcdose.bench.nist.evaluate). The tables are
 deterministic, so these are systematic allowances.
 """
-import sys
-from pathlib import Path
-
 import pytest
 
 import mcdose.physics
+from mcdose.bench.nist import evaluate, load
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))   # benchmarks/ is not an installed package
-from benchmarks.nist_extended import load, evaluate  # noqa: E402
-
-ROWS = load()
+ROWS = load("nist_extended.csv")
 
 
 def test_reference_set_covers_the_materials():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import mcdose
+from mcdose.bench import phase_space
 from mcdose.errors import InputError
 from mcdose.kernels.codes import MEC2
 from mcdose.phsp import PhaseSpaceReader, PhaseSpaceWriter
@@ -212,41 +213,17 @@ def test_placement_mirrors_turns_and_moves_the_file(tmp_path, mirror, angle):
     np.testing.assert_allclose(got_d[np.argsort(order)], d, atol=1e-12)
 
 
-IOERT_HISTORIES = {"ci": 100_000, "slow": 600_000}
-
-
 @pytest.mark.parametrize("size", ["ci", pytest.param("slow", marks=pytest.mark.slow)])
 def test_ioert_phase_space_below_the_applicator_gives_the_direct_dose(tmp_path, size):
-    """The IOERT workflow: a NOVAC7-type 7 MeV 5-cm applicator on water scores a phase space 1 mm below the
-    applicator exit (z = 0.1 cm, in the water); a run from it in water that starts there gives the direct
-    run's axis dose below the plane: R50 within 0.5 mm and every 1-mm bin within 3 sigma. The sigmas come
-    from 50 batches (good to about 10 %) and are added as if the runs were independent; they share the
-    particles above the plane, so the differences spread less than that."""
-    n = IOERT_HISTORIES[size]
-    direct = {
-        "run": {"histories": n, "batches": 50, "seed": 3},
-        "source": {"type": "ioert", "machine": "novac7", "energy": 7.0, "applicator": 5.0},
-        "phantom": {"type": "box", "material": "water", "size": [20.0, 20.0, 5.0]},
-        "scoring": {"mesh": "cylindrical", "r": [0.0, 1.5], "z": {"min": 0.1, "max": 4.6, "step": 0.1},
-                    "phase_space": [{"z": 0.1, "file": "exit.IAEAheader"}]},
-    }
-    a = mcdose.run(direct, output=tmp_path / "direct.h5")
-    histories = PhaseSpaceReader(tmp_path / "exit.IAEAheader").scan().histories
-    rerun = {
-        "run": {"histories": histories, "batches": 50, "seed": 4},
-        "source": {"type": "phase_space", "file": str(tmp_path / "exit.IAEAheader"), "center": [0.0, 0.0, -0.1]},
-        "phantom": {"type": "box", "material": "water", "size": [20.0, 20.0, 4.9]},
-        "scoring": {"mesh": "cylindrical", "r": [0.0, 1.5], "z": {"min": 0.0, "max": 4.5, "step": 0.1}},
-    }
-    b = mcdose.run(rerun)
-    from mcdose.analysis import pdd_metrics
-    depth = np.arange(45) * 0.1 + 0.15
-    da, db = a.dose.ravel(), b.dose.ravel()
-    sa, sb = a.uncertainty.ravel() * da, b.uncertainty.ravel() * db
-    assert np.all(np.abs(da - db) <= 3 * np.hypot(sa, sb))
-    ra, rb = pdd_metrics(depth, da, sa).r50_cm, pdd_metrics(depth, db, sb).r50_cm
-    assert abs(ra.value - rb.value) <= 0.05
-    assert ra.value > 2.0
+    """The IOERT workflow (mcdose.bench.phase_space, also run by mcdose bench): a NOVAC7-type 7 MeV 5-cm
+    applicator on water scores a phase space 1 mm below the applicator exit (z = 0.1 cm, in the water); a run
+    from it in water that starts there gives the direct run's axis dose below the plane: R50 within 0.5 mm and
+    every 1-mm bin within 3 sigma. The sigmas come from 50 batches (good to about 10 %) and are added as if the
+    runs were independent; they share the particles above the plane, so the differences spread less than that."""
+    direct, rerun = phase_space.run(tmp_path, phase_space.HISTORIES[size])
+    comparison = phase_space.compare(direct, rerun)
+    assert comparison.passes, "\n" + comparison.table()
+    assert comparison["R50"].reference > 2.0
 
 
 def test_phsp_info_and_plot_commands(written, tmp_path, capsys):

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from synthetic_ct import write_series
 
 try:
     import tomllib
@@ -103,6 +104,15 @@ BASES = {
         "phantom": {"type": "voxels", "file": "ids.npy", "density_file": "rho.npy", "voxel_size": [5.0, 5.0, 2.0],
                     "voxel_materials": "water, lung"},
     },
+    "ct": {
+        "run": RUN,
+        "source": {"type": "beam", "particle": "electron", "energy": 6.0, "radius": 1.0, "z": 9.0},
+        "phantom": {"type": "ct", "directory": "ct", "crop": [-3.0, 3.0, -3.0, 3.0, 10.0, 12.5],
+                    "hu_to_density": [[-1000.0, 0.001], [0.0, 1.0], [2000.0, 2.0]],
+                    "hu_materials": [[-900.0, "air"], [-500.0, "lung"], [2000.0, "water"]], "body_threshold": -400.0},
+        "scoring": {"mesh": "cartesian", "x_edges": [-2.0, 2.0], "y_edges": [-2.0, 2.0],
+                    "z_edges": {"min": 10.0, "max": 12.0, "step": 0.5}},
+    },
 }
 
 BAD = [math.nan, math.inf, -math.inf, -1, -1.5, 0, 0.0, 1e300, -1e300, "x", "", [], [1, 2], {"a": 1}, True]
@@ -152,6 +162,7 @@ def folder(tmp_path_factory):
     np.save(d / "ids.npy", ids)
     np.save(d / "rho.npy", np.where(ids == 1, 0.3, 1.0))
     (d / "spectrum.csv").write_text("energy_MeV,weight\n0.5,1\n1.0,2\n")
+    write_series(d / "ct")
     with PhaseSpaceWriter(d / "beam.IAEAheader", title="fuzz", constant_z=0.0) as writer:
         n = 1000
         writer.write(np.ones(n, np.int8), np.linspace(-1, 1, n), np.zeros(n), None, np.zeros(n), np.zeros(n),

@@ -41,6 +41,12 @@ def test_wheel_contains_subpackages_and_data(wheel):
             assert prefix + rel in names, f"{prefix + rel} missing from the wheel"
     for example in (ROOT / "examples").glob("*.toml"):
         assert f"mcdose/examples/{example.name}" in names
+    # the benchmark references (mcdose bench reads them with importlib.resources): every file, one copy
+    reference = sorted(p.name for p in (ROOT / "benchmarks" / "reference").iterdir() if p.suffix in (".csv", ".md"))
+    assert {"E6.csv", "E9.csv", "APP9.csv", "X50.csv", "nist_reference.csv", "nist_extended.csv"} <= set(reference)
+    for name in reference + ["__init__.py"]:
+        assert f"mcdose/reference/{name}" in names, f"mcdose/reference/{name} missing from the wheel"
+    assert not any(n.startswith("benchmarks/") for n in names)
     assert not any(n.startswith(("kernels/", "phantoms/", "tests/")) for n in names)
     assert any(n.endswith("entry_points.txt") for n in names)
 
@@ -65,16 +71,22 @@ def test_readme_commands_from_the_repository_root_after_a_wheel_install(wheel, t
     (site / "dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed",
                     str(wheel)], check=True, capture_output=True)
-    where = "import sys, mcdose.kernels.rng, mcdose.phantoms, mcdose.examples; m = sys.modules; " \
+    where = "import sys, mcdose.kernels.rng, mcdose.phantoms, mcdose.examples, mcdose.reference; m = sys.modules; " \
             "print(m['mcdose'].__file__, m['mcdose.kernels.rng'].__file__, m['mcdose.phantoms'].__file__, " \
-            "list(m['mcdose.examples'].__path__)[0], 'kernels' in m)"
+            "list(m['mcdose.examples'].__path__)[0], m['mcdose.reference'].__file__, 'kernels' in m)"
     assert _run(python, where, tmp_path).split() == [str(site / "mcdose" / "__init__.py"),
                                                      str(site / "mcdose" / "kernels" / "rng.py"),
                                                      str(site / "mcdose" / "phantoms" / "__init__.py"),
-                                                     str(site / "mcdose" / "examples"), "False"]
+                                                     str(site / "mcdose" / "examples"),
+                                                     str(site / "mcdose" / "reference" / "__init__.py"), "False"]
     assert _run(python, where, ROOT).split() == [str(ROOT / "mcdose" / "__init__.py"), str(ROOT / "kernels" / "rng.py"),
                                                  str(ROOT / "phantoms" / "__init__.py"), str(ROOT / "examples"),
-                                                 "False"]
+                                                 str(ROOT / "benchmarks" / "reference" / "__init__.py"), "False"]
+    # the installed wheel alone reads the EGSnrc and NIST references and runs a bench case without transport
+    loads = "from mcdose.bench import egsnrc_electrons, nist; print(egsnrc_electrons.reference('APP9').histories, " \
+            "len(nist.load('nist_extended.csv')))"
+    assert _run(python, loads, tmp_path).split() == ["3400000", "706"]
+    assert "8 PASS, 0 FAIL" in _run(python, "-m mcdose.cli bench --cases nist", tmp_path)
     assert "water_box" in _run(python, "-m mcdose.phantoms", ROOT)
     readme = (ROOT / "README.md").read_text()
     example = re.search(r"## Python\n\n```python\n(.+?)```", readme, re.S).group(1)
