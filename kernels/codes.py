@@ -17,9 +17,10 @@ DELTA, BREMS, ANNIHILATION = 0, 1, 2
 # Photon processes: rows of PhotonData.mu (mcdose/photon_data.py); TOTAL is their sum.
 PHOTOELECTRIC, INCOHERENT, COHERENT, PAIR, TOTAL = 0, 1, 2, 3, 4
 
-# Energy-balance counters: columns of a tally's int64 counter row (kernels/tally.py).
-EMITTED, DEPOSITED, ESCAPED, LOST_ENERGY, LOST_COUNT = 0, 1, 2, 3, 4
-N_COUNTERS = 5
+# Energy-balance counters: columns of a tally's int64 counter row (kernels/tally.py). RADIATED: energy given to
+# bremsstrahlung photons above the production threshold (discrete events, weighted), not part of the balance.
+EMITTED, DEPOSITED, ESCAPED, LOST_ENERGY, LOST_COUNT, RADIATED = 0, 1, 2, 3, 4, 5
+N_COUNTERS = 6
 # Column N_COUNTERS + r of the counter row: energy scored in region r (GeometryArrays.cell_region).
 
 # Scoring-mesh kinds: MeshArrays.kind (kernels/mesh.py).

@@ -31,9 +31,11 @@ EGSnrc and PENELOPE):
 * Range rejection (``settings.range_rejection``): a particle whose residual range (restricted,
   so longer than its CSDA range) is shorter than the isotropic safety distance to both its
   geometry region's boundary and its mesh bin's walls deposits its energy on the spot: every
-  dose it could give stays in that bin. What is lost is the bremsstrahlung it would still emit
-  (radiative yield below 0.1 % under 200 keV in water; it is deposited instead), as with
-  EGSnrc's range rejection (PIRS-701, ESAVE).
+  dose it could give stays in that bin. What is lost is the bremsstrahlung it would still emit (it is
+  deposited instead), so only electrons below their material's ``edata.rr_energy`` are rejected, where the
+  radiation yield is at most 0.1 % (about 150 keV in water; in gold and lead about the production
+  threshold, so that electrons stopping in a target or shielding disk emit their photons), as EGSnrc's
+  range rejection below ESAVE (PIRS-701).
 * Scoring: the energy lost along each straight segment is split between the mesh bins the
   segment crosses in proportion to the length in each (docs/architecture.md: a step never
   smears energy across voxels).
@@ -47,7 +49,7 @@ import numpy as np
 
 from ._jit import jit
 from .codes import (BREMS, DELTA, DEPOSITED, E_MINUS, E_PLUS, ELECTRON, LOST_COUNT, LOST_ENERGY, MEC2, N_COUNTERS,
-                    PHOTON, POSITRON)
+                    PHOTON, POSITRON, RADIATED)
 from .electron_interactions import (delta_cosines, discrete_sigma, elastic_params, energy_at, grid_t, interval,
                                     max_sigma, range_of, range_t, sample_annihilation, sample_bhabha,
                                     sample_brems_cos, sample_brems_energy, sample_moller, sample_msc_mu,
@@ -103,11 +105,19 @@ def _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, 
     """A delta ray (ELECTRON) or bremsstrahlung photon (PHOTON) of weight wt: onto the stack, or deposited on
     the spot below its cut-off or when range rejection traps it. Returns the new stack size (-1: full)."""
     cut = settings.photon_cutoff if kind == PHOTON else settings.electron_cutoff
-    if e > cut and not (kind == ELECTRON and settings.range_rejection
+    if e > cut and not (kind == ELECTRON and settings.range_rejection and e <= edata.rr_energy[mat]
                         and _trapped(geo, mesh, mat, rho, cell, voxel, x, y, z, range_of(edata, mat, E_MINUS, e))):
         return push(stack, n, x, y, z, u, v, w, e, kind, wt)
     deposit(mesh, tally, counters, geo.cell_region[cell], x, y, z, e, wt, settings.analog)
     return n
+
+
+@jit
+def _aimed(settings, x, y, z, u, v, w) -> bool:
+    """The ray from (x, y, z) along the unit (u, v, w) meets the splitting field's sphere (cm)."""
+    dx, dy, dz = settings.field_x - x, settings.field_y - y, settings.field_z - z
+    d2, t, r2 = dx * dx + dy * dy + dz * dz, dx * u + dy * v + dz * w, settings.field_radius * settings.field_radius
+    return d2 <= r2 or (t > 0.0 and d2 - t * t <= r2)
 
 
 @jit
@@ -117,16 +127,25 @@ def _brems_photons(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, sta
     one of weight wt (azimuth phi), or with uniform splitting (``settings.brems_split`` = N > 1) N of weight
     wt / N, the first of energy k and the others each sampled afresh (energy and angle), so that the photon
     yield, spectrum and angles are unbiased while the electron loses k (EGSnrc's uniform bremsstrahlung
-    splitting: I. Kawrakow, D. W. O. Rogers, B. R. B. Walters, Med. Phys. 31 (2004) 2883). Returns the
-    stack size (-1: full)."""
+    splitting: I. Kawrakow, D. W. O. Rogers, B. R. B. Walters, Med. Phys. 31 (2004) 2883). With a splitting
+    field (``settings.field_radius`` > 0) a split photon not aimed at the field's sphere is played Russian
+    roulette: it survives with probability 1/N at weight wt (the idea of EGSnrc's directional bremsstrahlung
+    splitting, same paper, with a sphere for the field). The weighted energies of the photons kept go to the
+    RADIATED counter. Returns the stack size (-1: full)."""
     split = settings.brems_split
     ws = wt / split
     for j in range(split):
         kj = k if j == 0 else sample_brems_energy(edata, mat, e, state)
         az = phi if j == 0 else 2.0 * math.pi * uniform(state)
         gu, gv, gw = rotate(u, v, w, sample_brems_cos(e, kj, state), az)
+        wj = ws
+        if settings.field_radius > 0.0 and not _aimed(settings, x, y, z, gu, gv, gw):
+            if uniform(state) * split >= 1.0:
+                continue
+            wj = wt
+        counters[RADIATED] += units(kj * wj)
         n = _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, gu, gv, gw, kj,
-                       PHOTON, ws, settings)
+                       PHOTON, wj, settings)
         if n < 0:
             return n
     return n
@@ -186,7 +205,8 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
         i0, f0 = interval(edata, t0)
         r0 = range_t(edata, mat, p, t0)
         safe = safety(geo, cell, voxel, x, y, z)      # cm: no boundary closer in any direction
-        if settings.range_rejection and r0 < rho * safe and r0 < rho * mesh_safety(mesh, x, y, z):
+        if settings.range_rejection and e <= edata.rr_energy[mat] and r0 < rho * safe \
+                and r0 < rho * mesh_safety(mesh, x, y, z):
             break                             # cannot leave its voxel and region: deposit here
         step = r0 - range_t(edata, mat, p, t0 + dt_loss)
         if msc:
@@ -270,10 +290,15 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
             u, v, w = rotate(u, v, w, cos_p, phi)
             e -= w_delta
         elif process == BREMS:
+            # with BCSE (edata.brems_enhancement = f > 1: f times the events) each photon carries wt / f and the
+            # electron loses k with probability 1 / f, so photons and electron are unbiased (E. S. M. Ali and
+            # D. W. O. Rogers, Med. Phys. 34 (2007) 2143)
+            f = edata.brems_enhancement
             k = sample_brems_energy(edata, mat, e, state)
             n_stack = _brems_photons(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n_stack,
-                                     x, y, z, u, v, w, e, k, phi, wt, settings, state)
-            e -= k
+                                     x, y, z, u, v, w, e, k, phi, wt / f, settings, state)
+            if f == 1.0 or uniform(state) * f < 1.0:
+                e -= k
         else:                                 # positron annihilation in flight
             k1, cos1, k2, cos2 = sample_annihilation(e, state)
             gu, gv, gw = rotate(u, v, w, cos1, phi)

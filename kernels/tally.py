@@ -115,8 +115,10 @@ class TransportSettings(NamedTuple):
     switches (off only for verification, e.g. the CSDA test); range_rejection: electrons that
     cannot leave their region and mesh bin deposit on the spot. Variance reduction (weight-correct:
     :func:`.transport.roulette`): brems_split: photons each bremsstrahlung event becomes, each of 1/N the
-    weight (1 = analog); charged_roulette / photon_roulette: the weight below which a charged particle /
-    photon is played Russian roulette up to that weight (0 = off).
+    weight (1 = analog); field_x, field_y, field_z, field_radius (cm): directional splitting, the sphere of
+    interest (radius 0 = off: uniform splitting): a split photon not aimed at it is played Russian roulette
+    (survives with probability 1/N at the event's weight); charged_roulette / photon_roulette: the weight below
+    which a charged particle / photon is played Russian roulette up to that weight (0 = off).
     """
 
     photon_cutoff: float
@@ -129,5 +131,9 @@ class TransportSettings(NamedTuple):
     multiple_scattering: bool
     range_rejection: bool
     brems_split: int = 1
+    field_x: float = 0.0
+    field_y: float = 0.0
+    field_z: float = 0.0
+    field_radius: float = 0.0
     charged_roulette: float = 0.0
     photon_roulette: float = 0.0

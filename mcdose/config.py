@@ -486,6 +486,11 @@ def _check_cross(resolved: dict) -> None:
     if sc.get("estimator") == "tracklength" and src["particle"] != "photon":
         raise InputError("scoring.estimator: 'tracklength' scores photon kerma; it needs source.particle = 'photon'")
     check_mesh_size(sc, run)
+    vr = resolved.get("variance_reduction") or {}
+    given = [k for k in ("splitting_field_center", "splitting_field_radius") if k in vr]
+    if given and (len(given) < 2 or vr.get("brems_splitting", 1) < 2):
+        raise InputError(f"variance_reduction.{given[0]}: directional splitting needs splitting_field_center, "
+                         "splitting_field_radius and brems_splitting > 1 together")
 
 
 # ----------------------------------------------------------------------------------------------

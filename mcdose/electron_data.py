@@ -37,6 +37,7 @@ __all__ = ["ElectronData", "build_electron_data", "E_MINUS", "E_PLUS", "DELTA", 
            "N_BREMS_X"]
 
 N_BREMS_X = 129                           # nodes of the bremsstrahlung x grid
+RR_YIELD = 1e-3                           # range rejection: the largest radiation yield of a rejected electron
 
 
 class ElectronData(NamedTuple):
@@ -64,6 +65,14 @@ class ElectronData(NamedTuple):
     ``gs_u`` (n_u,), ``gs_ln_omega2`` (n_l, n_q) = ln omega², ``gs_pdf`` (n_l, n_q, n_u) piecewise linear in u with unit
     integral, ``gs_cdf`` its exact running integral.
     ``delta_threshold``, ``brems_threshold`` (MeV), ``max_step_loss`` (fraction of E).
+    ``rr_energy[mat]``: MeV, the highest energy at which range rejection may deposit an electron on the spot:
+    below it the radiation yield Y(E) (the fraction of E an electron slowing down from E radiates, CSDA,
+    ICRU Report 37) is at most RR_YIELD, so the bremsstrahlung a rejected electron would still emit is at most
+    that fraction of its energy (EGSnrc's ESAVE, chosen per material: about 150 keV in water, about the
+    production threshold in gold and lead, whose electrons radiate the photons behind a shielding disk).
+    ``brems_enhancement``: the factor f >= 1 the discrete bremsstrahlung cross section in ``sigma`` (and so
+    ``sigma_max``) is multiplied by (bremsstrahlung cross-section enhancement, BCSE: the kernels give each photon
+    1/f of the weight and take its energy from the electron with probability 1/f; 1 = analog).
     """
 
     ln_e_min: float
@@ -89,6 +98,8 @@ class ElectronData(NamedTuple):
     delta_threshold: float
     brems_threshold: float
     max_step_loss: float
+    rr_energy: np.ndarray
+    brems_enhancement: float = 1.0
 
 
 def _running_integral(pdf: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -117,6 +128,15 @@ def _brems_table(material, energy: np.ndarray, kc: float, x: np.ndarray) -> tupl
     return _normalised(pdf, x)
 
 
+def _range_rejection_energy(energy: np.ndarray, s_col: np.ndarray, s_rad: np.ndarray) -> float:
+    """MeV: the highest grid energy below which every radiation yield Y(E) = (1/E) int_0^E S_rad / S_tot dT is
+    <= RR_YIELD (trapezoid from energy[0] up; the part below energy[0] is neglected); 0 if Y(energy[1]) is not."""
+    ratio = s_rad / (s_col + s_rad)
+    radiated = np.concatenate([[0.0], np.cumsum(0.5 * (ratio[1:] + ratio[:-1]) * np.diff(energy))])
+    over = np.flatnonzero(radiated / energy > RR_YIELD)
+    return float(energy[over[0] - 1]) if over.size else float(energy[-1])
+
+
 def _majorant(total: np.ndarray, energy: np.ndarray, inv_dln_e: float, max_step_loss: float) -> np.ndarray:
     """sigma_max[..., i] = max of the nodes of intervals meeting [E_i (1 - loss)(1 - 1e-3), E_{i+1}].
 
@@ -136,16 +156,21 @@ def _majorant(total: np.ndarray, energy: np.ndarray, inv_dln_e: float, max_step_
 
 
 def build_electron_data(materials, delta_threshold: float = 0.010, brems_threshold: float = 0.010,
-                        max_step_loss: float = 0.25, discrete: bool = True) -> ElectronData:
+                        max_step_loss: float = 0.25, discrete: bool = True,
+                        brems_enhancement: float = 1.0) -> ElectronData:
     """Electron/positron tables of ``materials`` (:class:`Material`, ids or aliases) for the kernels.
 
     delta_threshold, brems_threshold: MeV, production thresholds of delta rays (kinetic) and
     bremsstrahlung photons; max_step_loss: the largest fractional energy loss of one step (sets the
     reach of ``sigma_max``).  ``discrete=False`` switches discrete events off: unrestricted
-    stopping powers, zero discrete cross sections (the CSDA limit).
+    stopping powers, zero discrete cross sections (the CSDA limit). ``brems_enhancement`` f >= 1 multiplies the
+    discrete bremsstrahlung cross section (BCSE, see :class:`ElectronData`); the continuous (restricted) losses
+    are unchanged.
     """
     if not (0.0 < max_step_loss < 1.0):
         raise InputError(f"max_step_loss: {max_step_loss!r} is not allowed: fraction of E, must be > 0 and < 1")
+    if not brems_enhancement >= 1.0:
+        raise InputError(f"brems_enhancement: {brems_enhancement!r} is not allowed: a factor, must be >= 1")
     tabs = [tables(m, delta_threshold, brems_threshold) for m in materials]
     energy = tabs[0].arrays["electron_energy"]
     n_mat, n_e = len(tabs), energy.size
@@ -159,6 +184,7 @@ def build_electron_data(materials, delta_threshold: float = 0.010, brems_thresho
     eta, sigma_el, sigma_1 = (np.zeros((n_mat, n_e)) for _ in range(3))
     brems_pdf = np.zeros((n_mat, n_e, N_BREMS_X))
     brems_cdf = np.zeros((n_mat, n_e, N_BREMS_X))
+    rr_energy = np.zeros(n_mat)
     for m, t in enumerate(tabs):
         a = t.arrays
         if discrete:
@@ -166,7 +192,7 @@ def build_electron_data(materials, delta_threshold: float = 0.010, brems_thresho
             dedx[m, 1] = a["restricted_s_col_positron"] + a["restricted_s_rad"]
             sigma[m, 0, DELTA] = a["sigma_moller"]
             sigma[m, 1, DELTA] = a["sigma_bhabha"]
-            sigma[m, :, BREMS] = a["sigma_brems"]
+            sigma[m, :, BREMS] = a["sigma_brems"] * brems_enhancement
             sigma[m, 1, ANNIHILATION] = a["sigma_annihilation"]
         else:
             dedx[m, 0] = a["s_col"] + a["s_rad"]
@@ -176,6 +202,7 @@ def build_electron_data(materials, delta_threshold: float = 0.010, brems_thresho
             exponent[m, p] = 1.0 + power_law_exponent(energy, dedx[m, p])
         eta[m], sigma_el[m], sigma_1[m] = a["elastic_eta"], a["elastic_sigma"], a["elastic_sigma_1"]
         brems_pdf[m], brems_cdf[m] = _brems_table(t.material, energy, brems_threshold, brems_x)
+        rr_energy[m] = _range_rejection_energy(energy, a["s_col"], a["s_rad"])
     sigma_max = _majorant(sigma.sum(axis=2), energy, inv_dln_e, max_step_loss)
 
     gs = elastic.gs_table()
@@ -189,4 +216,4 @@ def build_electron_data(materials, delta_threshold: float = 0.010, brems_thresho
         gs_ln_lambda=np.array(gs.ln_lambda), gs_q1=np.array(gs.q1), gs_u=np.array(gs.u),   # writable copies
         gs_ln_omega2=np.log(gs.omega2), gs_pdf=gs_pdf, gs_cdf=gs_cdf,
         delta_threshold=float(delta_threshold), brems_threshold=float(brems_threshold),
-        max_step_loss=float(max_step_loss))
+        max_step_loss=float(max_step_loss), rr_energy=rr_energy, brems_enhancement=float(brems_enhancement))

@@ -87,11 +87,16 @@ def settings_of(physics, estimator: str, particle: str) -> kt.TransportSettings:
 
 def with_variance_reduction(settings: kt.TransportSettings, vr, source_weight: float) -> kt.TransportSettings:
     """Transport settings with a validated [variance_reduction] section applied: bremsstrahlung splitting,
-    Russian roulette of charged particles lighter than the source's weight (with splitting only: those
-    set in motion by split photons) and of photons below photon_roulette x that weight."""
+    Russian roulette of charged particles lighter than the source's weight (with splitting or enhancement
+    only: those set in motion by split or enhanced photons) and of photons below photon_roulette x that weight.
+    (The enhancement itself, brems_enhancement, lives in the electron data: :func:`build_electron_data`.)"""
     split = int(vr.get("brems_splitting", 1))
-    charged = source_weight if split > 1 and vr.get("russian_roulette", True) else 0.0
+    light = split > 1 or float(vr.get("brems_enhancement", 1.0)) > 1.0
+    charged = source_weight if light and vr.get("russian_roulette", True) else 0.0
+    field = vr.get("splitting_field_center", (0.0, 0.0, 0.0))
     return settings._replace(brems_split=split, charged_roulette=float(charged),
+                             field_x=float(field[0]), field_y=float(field[1]), field_z=float(field[2]),
+                             field_radius=float(vr.get("splitting_field_radius", 0.0)),
                              photon_roulette=float(vr.get("photon_roulette", 0.0)) * source_weight)
 
 
@@ -127,7 +132,9 @@ class TransportProblem:
         self.settings = settings_of(physics, estimator, source["particle"])
         self.pdata = build_photon_data(materials)
         self.edata = build_electron_data(materials, physics["delta_threshold"], physics["brems_threshold"],
-                                         physics["max_step_loss"], discrete=bool(physics["discrete_events"]))
+                                         physics["max_step_loss"], discrete=bool(physics["discrete_events"]),
+                                         brems_enhancement=float((variance_reduction or {}).get("brems_enhancement",
+                                                                                                1.0)))
         self.source = source_arrays(source)
         self.settings = with_variance_reduction(self.settings, variance_reduction or {}, self.source.weight)
         check_scene(source, self.geo, self.source)
@@ -189,6 +196,7 @@ class TransportProblem:
             "escaped": total[codes.ESCAPED] * q,
             "lost": total[codes.LOST_ENERGY] * q,
             "lost_particles": total[codes.LOST_COUNT],
+            "radiated": total[codes.RADIATED] * q,
         }, regions=total[codes.N_COUNTERS:] * q, phase_space=phase_space, phase_space_dropped=dropped)
 
     def _transport(self, src, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:

@@ -82,7 +82,9 @@ def run_digest(spec) -> str:
 
 @dataclass(frozen=True)
 class RunPlan:
-    """What every batch of a run shares: seed, histories per batch, configuration digest, version."""
+    """What every batch of a run shares: seed, histories per batch, configuration digest, version; balanced:
+    every history's energy balance closes (an analog run; variance reduction conserves energy on average only,
+    so a partial's balance is then not a check of its integrity)."""
 
     seed: int
     sizes: tuple
@@ -90,11 +92,15 @@ class RunPlan:
     n_bins: int
     n_regions: int = 0
     version: str = __version__
+    balanced: bool = True
 
     @classmethod
     def of(cls, spec, problem) -> "RunPlan":
+        vr = spec.variance_reduction
+        games = (vr.get("brems_splitting", 1) > 1 or vr.get("brems_enhancement", 1.0) > 1.0
+                 or vr.get("photon_roulette", 0.0) > 0.0)
         return cls(int(spec.run.seed), tuple(batch_sizes(spec.run.histories, spec.run.batches)), run_digest(spec),
-                   int(np.prod(problem.grid.shape)), len(getattr(problem, "region_names", ())))
+                   int(np.prod(problem.grid.shape)), len(getattr(problem, "region_names", ())), balanced=not games)
 
     @property
     def batches(self) -> int:

@@ -399,9 +399,18 @@ SECTIONS = {
     "variance_reduction": SectionSchema("weight-correct variance reduction (dose unbiased: the analog run's mean)", {
         "brems_splitting": Field("int", 1, ge=1, le=1000, doc="photons each bremsstrahlung event is split into, "
                                  "each of 1/N the weight (1 = off); for every electron and positron"),
+        "splitting_field_center": Field("vec", unit="cm", length=3, doc="directional splitting: the centre of the "
+                                        "sphere of interest; split photons not aimed at it survive with probability "
+                                        "1/N at N times the weight (needs brems_splitting > 1)"),
+        "splitting_field_radius": Field("float", unit="cm", gt=0, le=1000, doc="directional splitting: the sphere's "
+                                        "radius (absent: uniform splitting)"),
+        "brems_enhancement": Field("float", 1.0, ge=1, le=1e5, doc="bremsstrahlung cross-section enhancement (BCSE): "
+                                   "f times the discrete bremsstrahlung events, each photon of 1/f the weight, the "
+                                   "electron losing its energy with probability 1/f (1 = off); for every electron and "
+                                   "positron"),
         "russian_roulette": Field("bool", True, doc="charged particles lighter than the source's weight (those set "
-                                  "in motion by split photons) survive with probability weight / source weight and "
-                                  "carry the source weight"),
+                                  "in motion by split or enhanced photons) survive with probability weight / source "
+                                  "weight and carry the source weight"),
         "photon_roulette": Field("float", 0.0, ge=0, le=1, doc="photons lighter than this fraction of the source's "
                                  "weight survive with probability weight / (fraction x source weight) and carry that "
                                  "weight (0 = off)"),

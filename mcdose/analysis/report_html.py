@@ -47,7 +47,7 @@ def curve_figure_png(cc, normalisation=None) -> bytes:
     return figure_png(fig, dpi=FIGURE_DPI)
 
 
-def _table(head, rows, classes=None, text=False) -> str:
+def html_table(head, rows, classes=None, text=False) -> str:
     """An HTML table (numbers right-aligned, or all left with `text`); `classes(row)` gives the class of each
     row's last cell."""
     out = [f"<table{' class=text' if text else ''}><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head)
@@ -72,7 +72,7 @@ def _banner(comparison: Comparison) -> str:
 def _provenance(comparison: Comparison, result, result_name: str) -> str:
     rows = [("result file", result_name or "(in memory)")] + provenance(result, comparison.normalisation, unit="mm")
     rows.append(("report generated", f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"))
-    out = "<h2>Provenance</h2>" + _table(("item", "value"), rows, text=True)
+    out = "<h2>Provenance</h2>" + html_table(("item", "value"), rows, text=True)
     config = result.metadata.get("config")
     if config:
         out += f"<details><summary>configuration (TOML)</summary><pre>{html.escape(config)}</pre></details>"
@@ -94,7 +94,7 @@ def _curve(cc, normalisation) -> str:
     png = base64.b64encode(curve_figure_png(cc, normalisation)).decode("ascii")
     return (f"<section class='curve'><h2>{html.escape(cc.title)}</h2>"
             + (f"<ul>{warnings}</ul>" if warnings else "") + method
-            + _table(("quantity", "computed", "measured", "difference", "tolerance", "result"), rows,
+            + html_table(("quantity", "computed", "measured", "difference", "tolerance", "result"), rows,
                      lambda row: row[-1] if row[-1] in ("PASS", "FAIL") else "other")
             + f"<img alt='{html.escape(cc.title)}' src='data:image/png;base64,{png}'></section>")
 
@@ -107,7 +107,7 @@ def html_report(comparison: Comparison, result, result_name: str = "") -> str:
               f"{html.escape(title)}</title><style>{_STYLE}</style></head><body>"),
              f"<h1>mcdose commissioning report</h1><p class='subtitle'>{html.escape(title)}</p>",
              _banner(comparison), _provenance(comparison, result, result_name), _normalisation(comparison),
-             "<h2>Tolerances</h2>" + _table(("quantity", "criterion", "source"), comparison.tolerances.rows(),
+             "<h2>Tolerances</h2>" + html_table(("quantity", "criterion", "source"), comparison.tolerances.rows(),
                                               text=True)]
     parts += [_curve(cc, comparison.normalisation) for cc in comparison.curves]
     parts.append("</body></html>")

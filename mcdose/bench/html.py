@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 
+from ..analysis.report_html import html_table
 from .report import EFFICIENCY_COLUMNS, EFFICIENCY_NOTE, Bench
 from .table import COLUMNS, rows
 
@@ -14,17 +15,6 @@ h1{font-size:16pt}h2{font-size:12pt}table{border-collapse:collapse;margin:.4em 0
 td,th{border:1px solid #bbb;padding:.2em .45em;text-align:left;vertical-align:top}th{background:#eee}
 .PASS{color:#176117;font-weight:bold}.FAIL{color:#a00;font-weight:bold}
 img{display:block;max-width:48em;width:100%;height:auto;margin-bottom:1em}"""
-
-
-def _table(head, body, verdict: bool = False) -> str:
-    """An HTML table of string cells; with `verdict`, the last cell is classed PASS or FAIL."""
-    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
-    for row in body:
-        tds = [f"<td>{html.escape(c)}</td>" for c in row]
-        if verdict:
-            tds[-1] = f"<td class='{html.escape(row[-1])}'>{html.escape(row[-1])}</td>"
-        out.append("<tr>" + "".join(tds) + "</tr>")
-    return "".join(out) + "</table>"
 
 
 def figure_png(figure) -> bytes:
@@ -56,9 +46,9 @@ def html_report(bench: Bench) -> str:
              f"<p class='{'PASS' if bench.passes else 'FAIL'}'>{html.escape(bench.summary())}</p>",
              ("<p>tolerance = stated systematic allowance + k σ (both Monte Carlo results' 1-sigma combined); "
               "rows over many points show the point with the least margin.</p>"),
-             _table(COLUMNS, rows(bench.comparisons), verdict=True)]
+             html_table(COLUMNS, rows(bench.comparisons), classes=lambda row: row[-1])]
     if efficiency:
-        parts += [f"<h2>Efficiency</h2><p>{html.escape(EFFICIENCY_NOTE)}</p>", _table(EFFICIENCY_COLUMNS, efficiency)]
+        parts += [f"<h2>Efficiency</h2><p>{html.escape(EFFICIENCY_NOTE)}</p>", html_table(EFFICIENCY_COLUMNS, efficiency)]
     if figures:
         parts += ["<h2>Curves</h2>"] + figures
     return "".join(parts) + "</body></html>\n"

@@ -1,10 +1,13 @@
-"""Variance reduction (issue 17 item 1): bremsstrahlung splitting with Russian roulette is unbiased.
+"""Variance reduction (issue 17 item 1): bremsstrahlung splitting (uniform and directional), cross-section
+enhancement (BCSE) and Russian roulette are unbiased.
 
 Reference: the analog run of the same problem (100 keV electrons on a thick gold target over water, the
 INTRABEAM situation at twice its voltage, for photon statistics): the photons leaving the target backwards
 and forwards (number per electron in energy bins, from two plane scorers, history by history) and the dose
 in the water behind agree within k sigma (k = 4 over all compared numbers, fixed seeds), with and without
-roulette of the charged particles and of the split photons; the energy balance closes in expectation.
+roulette of the charged particles and of the split photons, with BCSE alone and with splitting, and with
+directional splitting (photons not aimed at a sphere over the water rouletted); the energy balance closes in
+expectation.
 """
 import numpy as np
 import pytest
@@ -52,8 +55,11 @@ def analog():
 
 @pytest.mark.parametrize("settings", [{"brems_splitting": 20}, {"brems_splitting": 100},
                                       {"brems_splitting": 20, "russian_roulette": False},
-                                      {"brems_splitting": 100, "photon_roulette": 0.05}],
-                         ids=["split20", "split100", "split20-no-roulette", "split100-photon-roulette"])
+                                      {"brems_splitting": 100, "photon_roulette": 0.05},
+                                      {"brems_enhancement": 20.0},
+                                      {"brems_enhancement": 10.0, "brems_splitting": 10}],
+                         ids=["split20", "split100", "split20-no-roulette", "split100-photon-roulette", "bcse20",
+                              "bcse10-split10"])
 def test_splitting_with_roulette_is_unbiased(analog, settings):
     """Photons per electron in three energy bins on each side and the dose in water behind the target: the
     run with variance reduction within 4 sigma of the analog run, with less variance per electron. With
@@ -65,7 +71,23 @@ def test_splitting_with_roulette_is_unbiased(analog, settings):
     assert _variance_per_history(sv, vr) < _variance_per_history(sa, analog)
     da, dv = analog.dose.ravel(), vr.dose.ravel()
     assert np.all(np.abs(da - dv) <= 4 * np.hypot(da * analog.uncertainty.ravel(), dv * vr.uncertainty.ravel()))
-    assert vr.metadata["variance_reduction_brems_splitting"] == settings["brems_splitting"]
+    assert vr.metadata["variance_reduction_brems_splitting"] == settings.get("brems_splitting", 1)
+
+
+def test_directional_splitting_is_unbiased_and_gains_in_its_field(analog):
+    """Splitting 50 with a sphere of interest (radius 1 cm about (0, 0, 1.5) in the water: a 36-degree cone seen
+    from the target): the photon numbers on both sides and the dose behind agree with the analog run within 4
+    sigma; the photons aimed away (backwards) are rouletted, so only the forward ones and the dose gain."""
+    settings = {"brems_splitting": 50, "splitting_field_center": [0.0, 0.0, 1.5], "splitting_field_radius": 1.0}
+    vr = mcdose.run({**TARGET, "variance_reduction": settings}, threads=2)
+    (ma, sa), (mv, sv) = _photons(analog), _photons(vr)
+    assert np.all(np.abs(ma - mv) <= 4 * np.hypot(sa, sv)), (ma, mv, sa, sv)
+    da, dv = analog.dose.ravel(), vr.dose.ravel()
+    ua, uv = da * analog.uncertainty.ravel(), dv * vr.uncertainty.ravel()
+    assert np.all(np.abs(da - dv) <= 4 * np.hypot(ua, uv))
+    forward = slice(len(BINS) - 1, None)
+    assert _variance_per_history(sv[forward], vr) < _variance_per_history(sa[forward], analog)
+    assert np.sum(uv ** 2) * vr.metadata["histories"] < np.sum(ua ** 2) * analog.metadata["histories"]
 
 
 def test_energy_balance_closes_in_expectation(analog):
@@ -84,7 +106,12 @@ def test_energy_balance_closes_in_expectation(analog):
 @pytest.mark.parametrize("bad, match", [({"brems_splitting": 0}, "variance_reduction.brems_splitting"),
                                         ({"brems_splitting": 1001}, "variance_reduction.brems_splitting"),
                                         ({"photon_roulette": 1.5}, "variance_reduction.photon_roulette"),
-                                        ({"splitting": 2}, "variance_reduction.splitting: unknown key")])
+                                        ({"splitting": 2}, "variance_reduction.splitting: unknown key"),
+                                        ({"brems_enhancement": 0.5}, "variance_reduction.brems_enhancement"),
+                                        ({"splitting_field_radius": 1.0, "splitting_field_center": [0, 0, 1]},
+                                         "directional splitting needs"),
+                                        ({"brems_splitting": 10, "splitting_field_radius": 1.0},
+                                         "directional splitting needs")])
 def test_bad_settings_are_refused(bad, match):
     with pytest.raises(InputError, match=match):
         validate({**TARGET, "variance_reduction": bad})
