@@ -89,7 +89,9 @@ BASES = {
                    "tip": [0.0, 0.0, 5.0], "forward": [0.0, 0.0, 1.0]},
         "phantom": {"type": "box", "material": "breast", "size": [10.0, 10.0, 10.0]},
         "scoring": {"mesh": "spherical", "r_edges": [1.75, 2.0, 3.0], "center": [0.0, 0.0, 5.0]},
-        "variance_reduction": {"brems_splitting": 10, "russian_roulette": True, "photon_roulette": 0.1},
+        "variance_reduction": {"brems_splitting": 10, "russian_roulette": True, "photon_roulette": 0.1,
+                               "brems_enhancement": 5.0, "splitting_field_center": [0.0, 0.0, 5.0],
+                               "splitting_field_radius": 3.0},
     },
     "shield": {
         "run": RUN, "scoring": CARTESIAN,
