@@ -39,3 +39,19 @@ def run(config, output=None, force: bool = False, resume: bool = False, progress
         uncertainty.check_target(problem)
     return execute(problem, spec, Path(output) if output is not None else None, force=force, resume=resume,
                    progress=progress, executor=executor, goal=uncertainty)
+
+
+def run_or_read(config: dict, path: Path | None, threads: int = 0, log=print, seed_label: str = "") -> Result:
+    """The result of ``config`` (a dict): read from ``path`` when the file there was made by exactly this run
+    (the same run digest: resolved configuration and the bytes of the files it reads), else run (``threads``,
+    0 = all cores) and written there (when a path is given). ``log`` gets one line per run or read,
+    ``seed_label`` names the run in it."""
+    from .results import load
+    from .runner import run_digest
+    if path is not None and path.is_file():
+        previous = load(path)
+        if previous.metadata.get("run_digest") == run_digest(load_config(config)):
+            log(f"{path.name}: read")
+            return previous
+    log(f"{seed_label or (path.name if path is not None else 'run')}: running {config['run']['histories']:,} histories")
+    return run(config, output=path, force=True, threads=threads or None)

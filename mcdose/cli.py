@@ -24,6 +24,8 @@ typical use:
   mcdose materials                           list the material library
   mcdose materials water --table             ESTAR/XCOM-style data table of one material
   mcdose machines liac12                     a generic IOERT machine model (list all: mcdose machines)
+  mcdose commission liac12 --energy 10 pdd.mcc@applicator=10 -o my_liac.toml --html fit.html
+                                             fit the beam to measured curves (commissioning)
   mcdose phsp info exit.IAEAheader           an IAEA phase-space file: counts, spectra (plot: figures)
   mcdose run job.toml -o dose.h5 --cluster local:2 --uncertainty 1%   on Dask workers, to a goal
   mcdose run-batch job.toml --batches 0-9 -o part_0.h5   some batches (Slurm array, GNU parallel)
@@ -50,7 +52,7 @@ _NUMBERS = {"radius": Field("float", unit="cm", gt=0), "depth": Field("float", u
             "ds_tol": Field("float", unit="%", gt=0), "flatness_tol": Field("float", unit="%", gt=0),
             "symmetry_max": Field("float", unit="%", ge=100, le=200),
             **dict.fromkeys(_MM_TOLERANCES, Field("float", unit="mm", gt=0)),
-            "energy": Field("float", unit="MeV", gt=0, le=50),
+            "energy": Field("float", unit="MeV", gt=0, le=50), "voltage": Field("float", unit="kV", ge=20, le=50),
             "dose_rate": Field("float", unit="Gy/min", gt=0, le=100),
             "applicator_radius": Field("float", unit="cm", ge=0, le=50)}
 
@@ -129,6 +131,64 @@ def _cmd_output_factors(args) -> int:
         atomic_write(csv, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         print(f"wrote {csv}")
     return 0
+
+
+def _cmd_commission(args) -> int:
+    from pathlib import Path
+
+    from . import machines
+    from .commission import commission, summary
+    from .outputs import atomic_write, check_output
+    machine = machines.load(args.machine)
+    inputs = [("the machine file", machine.path)] + [("a measured file", m.rpartition("@")[0] or m)
+                                                    for m in args.measured]
+    output = check_output(Path(args.output), args.force, inputs, suffixes=(".toml",))
+    report = None if args.html is None else check_output(Path(args.html), args.force, inputs, suffixes=(".html",))
+    folder = Path(args.kernels) if args.kernels else output.with_name(output.stem + "_kernels")
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise InputError(f"--kernels: {str(folder)!r} is not allowed: must be a folder (not a link)")
+    folder.mkdir(exist_ok=True)
+    for name, value, low in (("--kernel-histories", args.kernel_histories, 100), ("--histories", args.histories, 100)):
+        if value < low:
+            raise InputError(f"{name}: {value} is not allowed: must be >= {low}")
+    c = commission(args.machine, args.energy, args.measured, folder, args.kernel_histories, args.histories,
+                   args.seed, args.threads, args.unit, args.depth)
+    atomic_write(output, lambda tmp: Path(tmp).write_text(c.machine_text, encoding="utf-8"))
+    print(summary(c))
+    print(f"wrote {output} (use it as machine = {str(output)!r}); kernels and runs in {folder}")
+    if report is not None:
+        from .commission.report import html_report
+        text = html_report(c)
+        atomic_write(report, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        print(f"wrote {report}")
+    return 0 if all(comp.passed for comp in c.comparisons.values()) else 1
+
+
+def _cmd_commission_intrabeam(args) -> int:
+    from pathlib import Path
+
+    from .analysis import read_measured
+    from .commission import intrabeam
+    from .outputs import atomic_write, check_output
+    from .sources import intrabeam_model
+    inputs = [("the measured file", args.measured)] + ([("the source model", args.model)] if args.model else [])
+    output = check_output(Path(args.output), args.force, inputs, suffixes=(".h5",))
+    folder = Path(args.kernels) if args.kernels else output.with_name(output.stem + "_kernels")
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise InputError(f"--kernels: {str(folder)!r} is not allowed: must be a folder (not a link)")
+    for name, value in (("--kernel-histories", args.kernel_histories), ("--histories", args.histories)):
+        if value < 1000:
+            raise InputError(f"{name}: {value} is not allowed: must be >= 1000")
+    curves = read_measured(args.measured, args.unit)
+    if len(curves) != 1:
+        raise InputError(f"{args.measured}: holds {len(curves)} curves; INTRABEAM commissioning takes one depth dose")
+    folder.mkdir(exist_ok=True)
+    c = intrabeam.commission(args.voltage, curves[0], folder, args.model, args.kernel_histories, args.histories,
+                             args.seed, args.threads)
+    atomic_write(output, lambda tmp: intrabeam_model.save(c.fitted, tmp))
+    print(intrabeam.summary(c))
+    print(f"wrote {output} (use it as model = {str(output)!r}); kernels and runs in {folder}")
+    return 0 if c.comparison.passed else 1
 
 
 def _cmd_check(args) -> int:
@@ -645,6 +705,49 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("-o", "--output", metavar="TABLE.csv", help="also write the table as CSV")
     o.add_argument("--force", action="store_true", help="overwrite an existing CSV")
     o.set_defaults(func=_cmd_output_factors)
+
+    cm = sub.add_parser("commission", help="fit a machine's beam (mean energy, energy and angular spread) at one "
+                        "energy to measured depth doses and profiles; write the commissioned machine file",
+                        description="Kernels (one run per energy and angular-spread node and applicator set-up) are "
+                                    "kept in --kernels and read again; the fit superposes them; one full run per "
+                                    "set-up verifies the commissioned machine against the measurements as mcdose "
+                                    "compare does. Exit status 0 when every verification check passes, 1 when any "
+                                    "fails (the machine file is written either way), 2 for bad input.")
+    cm.add_argument("machine", help="machine name or machine file (.toml) to start from")
+    cm.add_argument("measured", nargs="+", metavar="FILE@applicator=D[,bevel=B][,docking=soft,air_gap=G]",
+                    help="measured curves (.csv, .mcc, .asc/.cdp as mcdose compare reads them) and their set-up: "
+                         "applicator inner diameter cm, bevel degrees, docking, air gap cm")
+    cm.add_argument("--energy", type=float, required=True, help="nominal energy, MeV")
+    cm.add_argument("-o", "--output", required=True, metavar="MACHINE.toml", help="the commissioned machine file")
+    cm.add_argument("--html", metavar="REPORT.html", help="also write the HTML report")
+    cm.add_argument("--kernels", metavar="DIR", help="folder of kernel and verification runs (default: OUTPUT_kernels)")
+    cm.add_argument("--kernel-histories", type=int, default=20_000, help="histories per kernel run (default 2e4)")
+    cm.add_argument("--histories", type=int, default=100_000, help="histories per verification run (default 1e5)")
+    cm.add_argument("--seed", type=int, default=1, help="first seed (default 1)")
+    cm.add_argument("--threads", type=int, default=0, help="threads (default: all cores)")
+    cm.add_argument("--unit", choices=["mm", "cm"], help="position unit of CSV files whose header has none")
+    cm.add_argument("--depth", type=float, help="depth (cm) of CSV profiles whose file does not give it")
+    cm.add_argument("--force", action="store_true", help="overwrite an existing machine file or report")
+    cm.set_defaults(func=_cmd_commission)
+
+    ci = sub.add_parser("commission-intrabeam", help="fit an INTRABEAM source model's spectrum (an added "
+                        "filtration) to a measured depth dose of the bare probe in water; write the fitted model",
+                        description="The depth dose is along the probe's forward axis, depth from the outer surface "
+                                    "of the probe tip. Exit status 0 when the verification run passes (gamma 3 %% "
+                                    "local / 0.5 mm >= 95 %%), 1 when not (the model is written either way), 2 for "
+                                    "bad input.")
+    ci.add_argument("measured", help="measured depth dose (.csv depth_mm,dose; .mcc; .asc/.cdp)")
+    ci.add_argument("--voltage", type=float, default=50.0, help="kV (default 50)")
+    ci.add_argument("--model", help="source model to start from (default: the cached first-principles model)")
+    ci.add_argument("-o", "--output", required=True, metavar="MODEL.h5", help="the fitted source model")
+    ci.add_argument("--kernels", metavar="DIR", help="folder of kernel and verification runs (default: OUTPUT_kernels)")
+    ci.add_argument("--kernel-histories", type=int, default=200_000, help="photons per kernel run (default 2e5)")
+    ci.add_argument("--histories", type=int, default=10_000_000, help="photons of the verification run (default 1e7)")
+    ci.add_argument("--seed", type=int, default=1, help="first seed (default 1)")
+    ci.add_argument("--threads", type=int, default=0, help="threads (default: all cores)")
+    ci.add_argument("--unit", choices=["mm", "cm"], help="position unit of a CSV file whose header has none")
+    ci.add_argument("--force", action="store_true", help="overwrite an existing output")
+    ci.set_defaults(func=_cmd_commission_intrabeam)
 
     ph = sub.add_parser("phsp", help="IAEA phase-space files: summary (info) or figures (plot)")
     ph.add_argument("action", choices=("info", "plot"), help="info: header, counts, spectra; plot: spectra, "

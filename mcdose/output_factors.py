@@ -98,8 +98,6 @@ def run_all(machine: str, energy: float, applicators, bevels, histories: int, fo
     """{(applicator, bevel): Result}: each run read from ``folder`` when a result there holds exactly this
     configuration, else run (and saved there when a folder is given)."""
     from . import api
-    from .config import validate
-    from .results import load
     m = machines.load(machine)
     try:
         m.energy(energy)
@@ -110,16 +108,10 @@ def run_all(machine: str, energy: float, applicators, bevels, histories: int, fo
     keys = sorted({(float(d), float(b)) for d in applicators for b in bevels} | {(REFERENCE_DIAMETER_CM, 0.0)})
     out = {}
     for diameter, bevel in keys:
-        cfg = config(machine, energy, diameter, bevel, histories)
         path = None if folder is None else folder / f"{m.name}_{energy:g}MeV_{diameter:g}cm_{bevel:g}deg.h5"
-        if path is not None and path.is_file():
-            previous = load(path)
-            if previous.metadata.get("config") == validate(cfg).text:
-                log(f"{path.name}: read")
-                out[(diameter, bevel)] = previous
-                continue
-        log(f"{m.name} {energy:g} MeV, applicator {diameter:g} cm, bevel {bevel:g} deg: running {histories:,} histories")
-        out[(diameter, bevel)] = api.run(cfg, output=path, force=True, threads=threads or None)
+        label = f"{m.name} {energy:g} MeV, applicator {diameter:g} cm, bevel {bevel:g} deg"
+        out[(diameter, bevel)] = api.run_or_read(config(machine, energy, diameter, bevel, histories), path, threads,
+                                                 log, label)
     return out
 
 

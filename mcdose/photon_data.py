@@ -30,6 +30,8 @@ import math
 import re
 from typing import NamedTuple
 
+import functools
+
 import numpy as np
 import xraylib
 
@@ -147,6 +149,15 @@ def _coherent_table(material: Material, q: np.ndarray) -> tuple:
     return f2, cum
 
 
+@functools.lru_cache(maxsize=64)
+def _mu_en_on_grid(material) -> np.ndarray:
+    """mu_en/rho (cm²/g) of a material on the photon energy grid; kept in memory, as it costs ~0.2 s a material
+    (a process building many problems, such as ``mcdose commission``, computes it once)."""
+    out = photon.mu_en_over_rho(material, _log_grid(E_MIN, E_MAX, POINTS_PER_DECADE))
+    out.setflags(write=False)
+    return out
+
+
 def build_photon_data(materials) -> PhotonData:
     """Photon tables of ``materials`` (a sequence of :class:`Material`) for the interaction kernels."""
     materials = list(materials)
@@ -173,7 +184,7 @@ def build_photon_data(materials) -> PhotonData:
         for p, key in enumerate(_PROCESS_KEYS):
             mu[m, p] = cs[key]
         mu[m, TOTAL] = mu[m, :TOTAL].sum(axis=0)
-        mu_en[m] = photon.mu_en_over_rho(mat, energy)
+        mu_en[m] = _mu_en_on_grid(mat)
         n_atoms = np.array([w / a for w, a in zip(mat.mass_fractions, mat.A)])
         zbar = float(n_atoms @ np.array(mat.Z, float) / n_atoms.sum())
         s_over_z[m] = _incoherent_table(mat, zbar)

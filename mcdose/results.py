@@ -470,6 +470,7 @@ ROOT_ATTRS = {
     "schema_version": ("int", 1, None),
     "mcdose_version": ("str", None, None),
     "config": ("text", None, None),
+    "run_digest": ("str", None, None),
     "seed": ("int", _RUN["seed"].ge, _RUN["seed"].le),
     "histories": ("int", 1, int(_RUN["histories"].le)),
     "batches": ("int", 1, int(_RUN["batches"].le)),

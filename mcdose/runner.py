@@ -483,6 +483,7 @@ def _result(problem, spec, batches: int, histories: int, mesh_sums: tuple, regio
     metadata = {
         "mcdose_version": __version__,
         "config": spec.text,
+        "run_digest": run_digest(spec),
         "seed": spec.run.seed,
         "histories": histories,
         "batches": batches,

@@ -14,7 +14,7 @@ from .compare import Comparison, cells
 from .run_info import provenance, run_title
 
 FIGURE_DPI = 150
-_STYLE = """@page{size:A4;margin:14mm 13mm}
+STYLE = """@page{size:A4;margin:14mm 13mm}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{font-family:sans-serif;font-size:10pt;margin:1.5em auto;max-width:184mm;color:#111}
 h1{font-size:16pt;margin:0}.subtitle{font-size:11pt;margin:.2em 0 .8em}h2{font-size:12pt;break-after:avoid}
@@ -60,7 +60,8 @@ def html_table(head, rows, classes=None, text=False) -> str:
     return "".join(out) + "</table>"
 
 
-def _banner(comparison: Comparison) -> str:
+def banner(comparison: Comparison) -> str:
+    """The verdict banner: counts of failed and not-judged checks, failed checks listed."""
     failed = [f"{c.name} — {cc.title}" for cc in comparison.curves for c in cc.checks if c.passed is False]
     unjudged = comparison.count(("withheld", "not judged"))
     kind = "fail" if failed else "partial" if unjudged else "pass"
@@ -87,7 +88,8 @@ def _normalisation(comparison: Comparison) -> str:
             "1 standard deviation (statistical).</p>")
 
 
-def _curve(cc, normalisation) -> str:
+def curve_section(cc, normalisation) -> str:
+    """One curve's section: warnings, check table and overlay figure (HTML)."""
     rows = [cells(c) for c in cc.checks]
     warnings = "".join(f"<li class='warning'>{html.escape(w)}</li>" for w in cc.warnings)
     method = f"<p>Computed uncertainties: {html.escape(cc.uncertainty_method)}.</p>" if cc.uncertainty_method else ""
@@ -104,11 +106,11 @@ def html_report(comparison: Comparison, result, result_name: str = "") -> str:
     HTML string with no external files."""
     title = run_title(result)
     parts = [(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>mcdose commissioning report: "
-              f"{html.escape(title)}</title><style>{_STYLE}</style></head><body>"),
+              f"{html.escape(title)}</title><style>{STYLE}</style></head><body>"),
              f"<h1>mcdose commissioning report</h1><p class='subtitle'>{html.escape(title)}</p>",
-             _banner(comparison), _provenance(comparison, result, result_name), _normalisation(comparison),
+             banner(comparison), _provenance(comparison, result, result_name), _normalisation(comparison),
              "<h2>Tolerances</h2>" + html_table(("quantity", "criterion", "source"), comparison.tolerances.rows(),
                                               text=True)]
-    parts += [_curve(cc, comparison.normalisation) for cc in comparison.curves]
+    parts += [curve_section(cc, comparison.normalisation) for cc in comparison.curves]
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -1,0 +1,157 @@
+"""Least-squares fit of a source model's parameters to all measured curves at once, by superposition of
+precomputed kernels: each evaluation is a weighted sum, not a run. The model is a callable giving the kernel
+weights (an array of the kernels' leading shape) of a parameter dict (IOERT beams: :mod:`.model`; INTRABEAM
+spectra: :mod:`.intrabeam`).
+
+Each curve c has its own scale s_c (measured curves are relative; solved in closed form at every step) and its
+own position offset d_c (the set-up's positioning error: a nuisance parameter with a Gaussian prior of
+POSITION_SIGMA_CM, applied to first order, D(x - d) = D(x) - d D'(x)). The residual of point k is
+(m_k - s_c (D_k - d_c D'_k)) / u_k with u_k^2 = u_dose^2 + s_c^2 Var(D_k): the measured dose's 1-sigma (from
+the file, else DOSE_SIGMA of the curve's maximum) and the kernels' statistical variance. The spreads are fitted
+as variances (the dose is smooth in them through zero). Parameter covariances are (J^T J)^-1 (marginal over
+the offsets) scaled by chi^2/dof when that exceeds 1. A parameter whose 1-sigma exceeds UNDETERMINED of its
+range is held at the machine's value (the data do not determine it) and the fit repeated without it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import least_squares
+
+
+POSITION_SIGMA_CM = 0.05        # 1-sigma positioning of a water-tank set-up (0.5 mm)
+OFFSET_LIMIT_CM = 0.3           # offsets beyond this are not positioning errors
+DOSE_SIGMA = 0.005              # 1-sigma of a measured dose without its own, fraction of the curve maximum
+UNDETERMINED = 0.25             # held fixed when 1-sigma > this fraction of the parameter's range
+
+
+@dataclass(frozen=True)
+class CurveData:
+    """One measured curve at the kernels: measured dose m and its 1-sigma u (relative to the curve's
+    maximum); kernel values V, variances Var and position derivatives dV (energies, spreads, points)."""
+
+    label: str
+    m: np.ndarray
+    u: np.ndarray
+    V: np.ndarray
+    Var: np.ndarray
+    dV: np.ndarray
+
+
+def curve_data(label, curve, V, Var, dV) -> CurveData:
+    """CurveData of a MeasuredCurve normalised to its maximum."""
+    scale = float(curve.dose.max())
+    u = curve.sigma / scale if curve.sigma is not None else np.full(curve.dose.size, DOSE_SIGMA)
+    return CurveData(label, curve.dose / scale, np.maximum(u, 1e-6), V, Var, dV)
+
+
+@dataclass
+class FitResult:
+    """values / sigma (parameter name -> value in its unit); correlation (free x free); free: names fitted;
+    held: name -> reason; chi2, dof; scales and offsets (cm): curve label -> value; warnings."""
+
+    values: dict
+    sigma: dict
+    correlation: np.ndarray
+    free: tuple
+    held: dict
+    chi2: float
+    dof: int
+    scales: dict
+    offsets: dict
+    warnings: list = field(default_factory=list)
+
+
+def _to_x(p, value):
+    return value * value if p.squared else value
+
+
+def _from_x(p, x):
+    return float(np.sqrt(max(x, 0.0))) if p.squared else float(x)
+
+
+def _natural_sigma(p, x, sigma_x) -> float:
+    """1-sigma of the parameter from that of its fitted variable: a squared one's is dv / (2 sqrt v), or near
+    v = 0 the value that one sigma of v allows."""
+    if not p.squared or not np.isfinite(sigma_x):
+        return float(sigma_x)
+    v = max(float(x), 0.0)
+    return float(sigma_x / (2 * np.sqrt(v)) if v > sigma_x else np.sqrt(v + sigma_x) - np.sqrt(v))
+
+
+class _Problem:
+    def __init__(self, weights, data: list, params: dict):
+        self.weights, self.data, self.params = weights, data, params
+
+    def curves(self, values: dict, offsets) -> list:
+        """(scale, residuals) per curve."""
+        W = self.weights(values)
+        out = []
+        for c, d_c in zip(self.data, offsets):
+            d = np.tensordot(W, c.V, axes=W.ndim) - d_c * np.tensordot(W, c.dV, axes=W.ndim)
+            var = np.tensordot(W * W, c.Var, axes=W.ndim)
+            s = float(np.sum(c.m * d / c.u ** 2) / np.sum(d * d / c.u ** 2))
+            out.append((s, (c.m - s * d) / np.sqrt(c.u ** 2 + s * s * var)))
+        return out
+
+    def residuals(self, x, free, fixed) -> np.ndarray:
+        values = dict(fixed, **{n: _from_x(self.params[n], v) for n, v in zip(free, x)})
+        offsets = x[len(free):]
+        return np.concatenate([r for _, r in self.curves(values, offsets)] + [offsets / POSITION_SIGMA_CM])
+
+
+def fit(weights, data: list, parameters: tuple) -> FitResult:
+    """Fit ``parameters`` (model.Parameter: start, range) to the curves (CurveData list); ``weights(values)``
+    gives the kernel weights of a {name: value} dict."""
+    params = {p.name: p for p in parameters}
+    problem = _Problem(weights, data, params)
+    n_points, n_curves = sum(c.m.size for c in data), len(data)
+    held = {}
+    while True:
+        free = tuple(n for n in params if n not in held)
+        fixed = {n: params[n].start for n in held}
+        lo = np.array([_to_x(params[n], params[n].low) for n in free] + [-OFFSET_LIMIT_CM] * n_curves)
+        hi = np.array([_to_x(params[n], params[n].high) for n in free] + [OFFSET_LIMIT_CM] * n_curves)
+        span = hi - lo
+        x0 = np.clip([_to_x(params[n], params[n].start) for n in free] + [0.0] * n_curves, lo + 1e-3 * span, hi - 1e-3 * span)
+        scale = np.concatenate([span[:len(free)], np.full(n_curves, POSITION_SIGMA_CM)])
+        sol = least_squares(problem.residuals, x0, bounds=(lo, hi), x_scale=scale, diff_step=1e-4, xtol=1e-10,
+                            ftol=1e-12, args=(free, fixed))
+        chi2 = float(np.sum(sol.fun[:n_points] ** 2))
+        dof = max(1, n_points - len(free) - 2 * n_curves)
+        cov_full = np.linalg.pinv(sol.jac.T @ sol.jac) * max(1.0, chi2 / dof)
+        cov = cov_full[:len(free), :len(free)]
+        sigma_x = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        sigma_x[np.linalg.norm(sol.jac[:, :len(free)], axis=0) == 0] = np.inf      # no sensitivity at all
+        sigma = {n: _natural_sigma(params[n], x, sx) for n, x, sx in zip(free, sol.x, sigma_x)}
+        ratio = np.array([sigma[n] / (params[n].high - params[n].low) for n in free])
+        worst = int(np.argmax(ratio))
+        if len(free) > 1 and ratio[worst] > UNDETERMINED:
+            name = free[worst]
+            p = params[name]
+            held[name] = (f"the data do not determine it (its 1-sigma would span {100 * ratio[worst]:.0f} % of its "
+                          f"range {p.low:.3g}-{p.high:.3g} {p.unit}); held at the machine's {p.start:.4g}")
+            continue
+        break
+    fitted = {n: _from_x(params[n], x) for n, x in zip(free, sol.x)}
+    values = dict(fixed, **fitted)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(np.sqrt(np.diag(cov)), np.sqrt(np.diag(cov)))
+    offsets = sol.x[len(free):]
+    result = FitResult(values, dict({n: 0.0 for n in held}, **sigma), corr, free, held, chi2, dof,
+                       {c.label: s for c, (s, _) in zip(data, problem.curves(values, offsets))},
+                       {c.label: float(d) for c, d in zip(data, offsets)})
+    for n in free:
+        p, x = params[n], fitted[n]
+        if p.high - x < 1e-3 * (p.high - p.low) or (x - p.low < 1e-3 * (p.high - p.low) and not p.squared):
+            result.warnings.append(f"{n} = {x:.4g} {p.unit} is at the edge of its range {p.low:.4g}-{p.high:.4g}: "
+                                   "the model may not describe this beam (check the applicator tags and units)")
+    for label, d in result.offsets.items():
+        if abs(d) > 3 * POSITION_SIGMA_CM:
+            result.warnings.append(f"{label}: fitted position offset {10 * d:+.1f} mm, more than a positioning error: "
+                                   "check the curve's origin (surface, axis)")
+    if chi2 / dof > 4:
+        result.warnings.append(f"chi2/dof = {chi2 / dof:.1f}: the fitted model does not describe the measurements "
+                               "within their uncertainties (see the curves)")
+    return result
