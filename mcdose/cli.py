@@ -133,6 +133,20 @@ def _cmd_output_factors(args) -> int:
     return 0
 
 
+def _kernel_folder(args, output, least_histories: int):
+    """The commissioning commands' kernel folder (--kernels, default OUTPUT_kernels beside the output),
+    created; --kernel-histories and --histories checked against ``least_histories``."""
+    from pathlib import Path
+    for name, value in (("--kernel-histories", args.kernel_histories), ("--histories", args.histories)):
+        if value < least_histories:
+            raise InputError(f"{name}: {value} is not allowed: must be >= {least_histories}")
+    folder = Path(args.kernels) if args.kernels else output.with_name(output.stem + "_kernels")
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise InputError(f"--kernels: {str(folder)!r} is not allowed: must be a folder (not a link)")
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def _cmd_commission(args) -> int:
     from pathlib import Path
 
@@ -144,13 +158,7 @@ def _cmd_commission(args) -> int:
                                                     for m in args.measured]
     output = check_output(Path(args.output), args.force, inputs, suffixes=(".toml",))
     report = None if args.html is None else check_output(Path(args.html), args.force, inputs, suffixes=(".html",))
-    folder = Path(args.kernels) if args.kernels else output.with_name(output.stem + "_kernels")
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        raise InputError(f"--kernels: {str(folder)!r} is not allowed: must be a folder (not a link)")
-    folder.mkdir(exist_ok=True)
-    for name, value, low in (("--kernel-histories", args.kernel_histories, 100), ("--histories", args.histories, 100)):
-        if value < low:
-            raise InputError(f"{name}: {value} is not allowed: must be >= {low}")
+    folder = _kernel_folder(args, output, 100)
     c = commission(args.machine, args.energy, args.measured, folder, args.kernel_histories, args.histories,
                    args.seed, args.threads, args.unit, args.depth)
     atomic_write(output, lambda tmp: Path(tmp).write_text(c.machine_text, encoding="utf-8"))
@@ -173,16 +181,10 @@ def _cmd_commission_intrabeam(args) -> int:
     from .sources import intrabeam_model
     inputs = [("the measured file", args.measured)] + ([("the source model", args.model)] if args.model else [])
     output = check_output(Path(args.output), args.force, inputs, suffixes=(".h5",))
-    folder = Path(args.kernels) if args.kernels else output.with_name(output.stem + "_kernels")
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        raise InputError(f"--kernels: {str(folder)!r} is not allowed: must be a folder (not a link)")
-    for name, value in (("--kernel-histories", args.kernel_histories), ("--histories", args.histories)):
-        if value < 1000:
-            raise InputError(f"{name}: {value} is not allowed: must be >= 1000")
+    folder = _kernel_folder(args, output, 1000)
     curves = read_measured(args.measured, args.unit)
     if len(curves) != 1:
         raise InputError(f"{args.measured}: holds {len(curves)} curves; INTRABEAM commissioning takes one depth dose")
-    folder.mkdir(exist_ok=True)
     c = intrabeam.commission(args.voltage, curves[0], folder, args.model, args.kernel_histories, args.histories,
                              args.seed, args.threads)
     atomic_write(output, lambda tmp: intrabeam_model.save(c.fitted, tmp))
