@@ -13,12 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mcdose.commission.round_trip import round_trip
-from mcdose.commission.setups import Setup
-
-TRUTH = {"mean_energy": 9.5, "energy_fwhm": 0.8, "angular_sigma": 0.5}
-SETUPS = tuple(Setup(d, 0.0, "soft", 0.0) for d in (4.0, 6.0, 10.0))
-SHIFTS_CM = (0.05, -0.05, 0.05)
+from mcdose.commission.round_trip import SETUPS, SHIFTS_CM, TRUTH, round_trip
 
 
 def main(argv=None) -> None:

@@ -17,6 +17,12 @@ from .setups import Setup
 NOISE = 0.005                 # relative 1-sigma added to every synthetic measured point
 STEP_CM = 0.1                 # measured point spacing
 
+# Issue 20's case: a Mobetron-type 9 MeV beam (the library machine starts from 9.2 MeV / FWHM 0.45 / 0.5 deg),
+# the 4, 6 and 10 cm applicators docked soft, each set-up's curves off by its own positioning error (cm).
+TRUTH = {"mean_energy": 9.5, "energy_fwhm": 0.8, "angular_sigma": 0.5}
+SETUPS = tuple(Setup(d, 0.0, "soft", 0.0) for d in (4.0, 6.0, 10.0))
+SHIFTS_CM = (0.05, -0.05, 0.05)
+
 
 @dataclass
 class RoundTrip:

@@ -8,8 +8,7 @@ import math
 
 import pytest
 
-from benchmarks.commission_round_trip import SETUPS, SHIFTS_CM, TRUTH
-from mcdose.commission.round_trip import round_trip
+from mcdose.commission.round_trip import SETUPS, SHIFTS_CM, TRUTH, round_trip
 
 pytestmark = pytest.mark.slow
 
