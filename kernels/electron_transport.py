@@ -27,7 +27,12 @@ EGSnrc and PENELOPE):
   0.1 % with steps four times finer (tests/physics/test_electron_transport.py).
 * Step control: at most ``max_step_loss`` of the energy lost per step, a first GS moment
   lambda G1 (= s / transport mean free path) of at most ``max_step_q1``, the distance to the
-  next discrete event and to the cut-off; geometry boundaries end segments as above.
+  next discrete event and to the cut-off, and at most the region's ``region_max_step``;
+  geometry boundaries end segments as above. A step longer than a layer crosses it undeflected
+  with probability 1 - thickness / step (the hinge falls beyond the far face): right in the mean
+  square angle, but a spike of unscattered particles behind a 25 um window. Scene parts therefore
+  cap the step at a tenth of their thinnest extent (PENELOPE's DSMAX rule, NEA-1525;
+  mcdose.geometry.scene.MAX_STEP_FRACTION); the phantom has no cap.
 * Range rejection (``settings.range_rejection``): a particle whose residual range (restricted,
   so longer than its CSDA range) is shorter than the isotropic safety distance to both its
   geometry region's boundary and its mesh bin's walls deposits its energy on the spot: every
@@ -208,7 +213,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
         if settings.range_rejection and e <= edata.rr_energy[mat] and r0 < rho * safe \
                 and r0 < rho * mesh_safety(mesh, x, y, z):
             break                             # cannot leave its voxel and region: deposit here
-        step = r0 - range_t(edata, mat, p, t0 + dt_loss)
+        step = min(r0 - range_t(edata, mat, p, t0 + dt_loss), rho * geo.region_max_step[region])
         if msc:
             sig_1 = elastic_params(edata, mat, i0, f0)[2]
             if sig_1 > 0.0:

@@ -437,6 +437,9 @@ PARTS = SectionSchema("[[parts]]: solids placed over the phantom, each replacing
     "axis": Field("vec", (0.0, 0.0, 1.0), length=3, doc="direction of the part's local z axis",
                   when=(("shape", ("box",) + AXIAL),)),
     "clip": Field("planes", unit="cm", doc="keeps the points x with (x - point) . normal <= 0"),
+    "max_step": Field("float", unit="cm", gt=0, le=1000,
+                      doc="longest charged-particle step inside the part; default a tenth of the part's smallest "
+                          "bounding-box extent (thin windows and foils need steps shorter than their thickness)"),
 }, required=False)
 
 SCORERS = SectionSchema("[[scorers]]: plane scorers recording the particles that cross a plane", {

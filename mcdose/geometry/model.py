@@ -95,14 +95,18 @@ class Geometry:
     name : for messages
     disjoint : the cells are disjoint by construction (a scene's painted pieces): the sampled
         overlap check is skipped
+    parts, part_max_step : a scene's part names, in order (``Cell.part`` indexes them), and the
+        longest charged-particle step in each, cm (mcdose.geometry.scene)
     """
 
     def __init__(self, cells, world, world_material: str = VACUUM, world_density: float = 0.0,
-                 envelope=None, center=None, name: str = "geometry", disjoint: bool = False):
+                 envelope=None, center=None, name: str = "geometry", disjoint: bool = False, parts=(),
+                 part_max_step=()):
         from .checks import check_geometry
         self.name = name
         self.disjoint = disjoint
-        self.parts = ()          # a scene's part names, in order (mcdose.geometry.scene)
+        self.parts = tuple(parts)
+        self.part_max_step = tuple(part_max_step)
         self.image = None        # the CT a phantom was made from (mcdose.ct_series.CTImage), on its lattice's grid
         self.cells = tuple(cells)
         self.world = np.asarray(world, dtype=float).reshape(3, 2)
@@ -246,7 +250,8 @@ def _compile(geo: Geometry) -> kg.GeometryArrays:
         np.array([kg.SURFACE_CODES[s.kind] for s in surfs], dtype=np.int32), par,
         np.array(start, dtype=np.int32), np.array(ids, dtype=np.int32), np.array(senses, dtype=np.int32),
         mat, rho, *lat_arrays, np.array([lat_cell], dtype=np.int32), geo.world.ravel().copy(),
-        *cell_grid(geo.boxes), np.array([c.part + 1 for c in geo.cells] + [len(geo.parts) + 1], dtype=np.int32))
+        *cell_grid(geo.boxes), np.array([c.part + 1 for c in geo.cells] + [len(geo.parts) + 1], dtype=np.int32),
+        np.array([np.inf, *geo.part_max_step, np.inf]))
 
 
 GRID_VOXELS_PER_CELL = 8     # point-location grid: about this many voxels per cell ...

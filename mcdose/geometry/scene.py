@@ -30,16 +30,23 @@ __all__ = ["SHAPES", "Part", "add_parts", "frame", "parts_from_tables", "solid"]
 
 SHAPES = ("box", "cylinder", "tube", "sphere", "shell", "cone")
 
+# A random-hinge step longer than a layer crosses it undeflected with probability 1 - thickness / step
+# (mcdose.kernels.electron_transport), so a part's steps are kept below this fraction of its thinnest
+# extent: PENELOPE's rule for DSMAX, "10 or so" hinges in a thin body (NEA Data Bank abstract NEA-1525).
+MAX_STEP_FRACTION = 0.1
+
 
 @dataclass(frozen=True)
 class Part:
     """A placed solid: ``region`` (half-spaces, world frame) of ``material`` ("vacuum": no matter) at
-    ``density`` g/cm3."""
+    ``density`` g/cm3; ``max_step``: the longest charged-particle step inside it, cm (None:
+    MAX_STEP_FRACTION of its smallest bounding-box extent)."""
 
     name: str
     region: tuple
     material: str
     density: float | None = None
+    max_step: float | None = None
 
 
 def frame(axis) -> np.ndarray:
@@ -90,7 +97,7 @@ def parts_from_tables(tables, material) -> list:
         region = solid(t["shape"], t.get("center", (0.0, 0.0, 0.0)), t.get("axis", (0.0, 0.0, 1.0)),
                        t.get("clip", ()), **dims)
         density = None if t["material"] == VACUUM else t.get("density") or material(t["material"]).density
-        out.append(Part(t.get("name", f"parts[{i}]"), region, t["material"], density))
+        out.append(Part(t.get("name", f"parts[{i}]"), region, t["material"], density, t.get("max_step")))
     return out
 
 
@@ -174,8 +181,11 @@ def add_parts(geometry: Geometry, parts, margin: float = 0.0) -> Geometry:
         boxes = painted_boxes + [pbox]
         world = np.stack([np.minimum(world[:, 0], pbox[:, 0] - margin), np.maximum(world[:, 1], pbox[:, 1] + margin)],
                          axis=1)
+    max_step = tuple(p.max_step or MAX_STEP_FRACTION * float(np.min(np.diff(cell_box(p.region), axis=1)))
+                     for p in parts)
     scene = Geometry(cells, world, geometry.world_material, geometry.world_density, envelope=geometry.envelope,
-                     center=geometry.center, name=geometry.name, disjoint=True)
-    scene.parts = geometry.parts + tuple(p.name for p in parts)
+                     center=geometry.center, name=geometry.name, disjoint=True,
+                     parts=geometry.parts + tuple(p.name for p in parts),
+                     part_max_step=geometry.part_max_step + max_step)
     scene.image = geometry.image
     return scene

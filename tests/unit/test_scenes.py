@@ -413,11 +413,26 @@ def test_a_part_name_must_be_new():
     ({"shape": "sphere", "material": "vacuum", "radius": 1.0, "density": 1.0},
      r"parts\[1\]\.density: not used with material = 'vacuum'"),
     ({"shape": "sphere", "material": "pmma", "radius": 1.0, "density": 40.0},
-     r"parts\[1\]\.density: 40\.0 is not allowed: g/cm3, must be > 0 and <= 30"),
+     r"parts\[1\]\.density: 40\.0 is not allowed: g/cm3, must be > 0 and <= 30"),    ({"shape": "sphere", "material": "pmma", "radius": 1.0, "max_step": 0.0},
+     r"parts\[1\]\.max_step: 0\.0 is not allowed: cm, must be > 0"),
 ])
 def test_bad_parts_are_refused(part, message):
     with pytest.raises(InputError, match=message):
         _scene([{"shape": "sphere", "material": "air", "radius": 1.0}, part])
+
+
+def test_each_part_caps_its_steps_and_the_world_is_the_last_region():
+    """A part's step cap is its max_step, else a tenth of its thinnest bounding-box extent (cm); the kernels'
+    regions are the phantom, each part and then the world (the arrays are compiled after the parts are known)."""
+    foil = {"shape": "cylinder", "material": "aluminium", "radius": 2.0, "z": [-5.0, -4.92]}
+    ring = {"shape": "tube", "material": "pmma", "inner_radius": 1.0, "outer_radius": 1.5, "z": [-4.0, 0.0],
+            "max_step": 0.05}
+    _, geo = _scene([foil, ring])
+    arrays = geo.compile()
+    assert geo.regions == ("phantom", "parts[0]", "parts[1]", "world")
+    np.testing.assert_allclose(arrays.region_max_step, [np.inf, 0.008, 0.05, np.inf], rtol=1e-12)
+    assert arrays.cell_region[-1] == 3
+    assert set(arrays.cell_region[:-1]) == {0, 1, 2}
 
 
 def test_parts_are_refused_as_a_table():
