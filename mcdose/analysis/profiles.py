@@ -135,9 +135,10 @@ def _central_fit(u, d, half_width):
 
 
 def _edge(u, r, level):
-    """Distance (cm) from the axis (u = 0) to where r first falls below `level` for u > 0 (interpolated), or NaN."""
+    """Distance (cm) from the axis (u = 0) to where r first falls below `level` for u > 0 (interpolated), or NaN
+    (never below it, or already below it at the axis)."""
     beyond = np.nonzero((u > 0) & (r < level))[0]
-    if beyond.size == 0:
+    if beyond.size == 0 or beyond[0] == 0 or r[beyond[0] - 1] < level:
         return np.nan
     j = beyond[0]
     return u[j - 1] + (level - r[j - 1]) * (u[j] - u[j - 1]) / (r[j] - r[j - 1])

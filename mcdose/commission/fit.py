@@ -9,12 +9,14 @@ POSITION_SIGMA_CM, applied to first order, D(x - d) = D(x) - d D'(x)). The resid
 (m_k - s_c (D_k - d_c D'_k)) / u_k with u_k^2 = u_dose^2 + s_c^2 Var(D_k): the measured dose's 1-sigma (from
 the file, else DOSE_SIGMA of the curve's maximum) and the kernels' statistical variance. The spreads are fitted
 as variances (the dose is smooth in them through zero). Parameter covariances are (J^T J)^-1 (marginal over
-the offsets) scaled by chi^2/dof when that exceeds 1. A parameter whose 1-sigma exceeds UNDETERMINED of its
+the offsets) scaled by chi^2/dof when that exceeds 1, plus the kernels' share: the same noisy kernels serve
+every trial parameter, so their noise is a systematic error of the fit, estimated by refitting with the
+kernels redrawn within their uncertainty (:func:`_kernel_covariance`). A parameter whose 1-sigma exceeds UNDETERMINED of its
 range is held at the machine's value (the data do not determine it) and the fit repeated without it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -24,6 +26,9 @@ POSITION_SIGMA_CM = 0.05        # 1-sigma positioning of a water-tank set-up (0.
 OFFSET_LIMIT_CM = 0.3           # offsets beyond this are not positioning errors
 DOSE_SIGMA = 0.005              # 1-sigma of a measured dose without its own, fraction of the curve maximum
 UNDETERMINED = 0.25             # held fixed when 1-sigma > this fraction of the parameter's range
+KERNEL_RESAMPLES = 12           # refits with redrawn kernels that estimate the kernels' share of the 1-sigma
+KERNEL_RESAMPLE_SEED = 20261204
+KERNEL_DOMINANT = 0.7           # warn when the kernels' share exceeds this fraction of a parameter's 1-sigma
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,8 @@ def curve_data(label, curve, V, Var, dV) -> CurveData:
 @dataclass
 class FitResult:
     """values / sigma (parameter name -> value in its unit); correlation (free x free); free: names fitted;
-    held: name -> reason; chi2, dof; scales and offsets (cm): curve label -> value; warnings."""
+    held: name -> reason; chi2, dof; scales and offsets (cm): curve label -> value; warnings; kernel_sigma:
+    the part of each free parameter's 1-sigma that comes from the kernels' statistics (included in sigma)."""
 
     values: dict
     sigma: dict
@@ -61,6 +67,7 @@ class FitResult:
     scales: dict
     offsets: dict
     warnings: list = field(default_factory=list)
+    kernel_sigma: dict = field(default_factory=dict)
 
 
 def _to_x(p, value):
@@ -101,6 +108,22 @@ class _Problem:
         return np.concatenate([r for _, r in self.curves(values, offsets)] + [offsets / POSITION_SIGMA_CM])
 
 
+def _kernel_covariance(problem: _Problem, solve, x, n_free: int) -> np.ndarray:
+    """Covariance of the fitted parameters (n_free x n_free, fitted variables) that the kernels' statistical
+    noise causes: the fit repeated KERNEL_RESAMPLES times from ``x`` with every kernel value redrawn from a
+    Gaussian of its own variance (a parametric bootstrap; fixed seed, so the result is reproducible). Zero for
+    noiseless kernels. The same kernels serve every trial parameter, so this noise acts as a systematic error
+    of the fit that (J^T J)^-1 does not see."""
+    if not any(np.any(c.Var > 0) for c in problem.data):
+        return np.zeros((n_free, n_free))
+    rng = np.random.default_rng(KERNEL_RESAMPLE_SEED)
+    trials = []
+    for _ in range(KERNEL_RESAMPLES):
+        redrawn = [replace(c, V=c.V + np.sqrt(c.Var) * rng.standard_normal(c.V.shape)) for c in problem.data]
+        trials.append(solve(_Problem(problem.weights, redrawn, problem.params), x).x[:n_free])
+    return np.atleast_2d(np.cov(np.array(trials), rowvar=False))
+
+
 def fit(weights, data: list, parameters: tuple) -> FitResult:
     """Fit ``parameters`` (model.Parameter: start, range) to the curves (CurveData list); ``weights(values)``
     gives the kernel weights of a {name: value} dict."""
@@ -116,12 +139,14 @@ def fit(weights, data: list, parameters: tuple) -> FitResult:
         span = hi - lo
         x0 = np.clip([_to_x(params[n], params[n].start) for n in free] + [0.0] * n_curves, lo + 1e-3 * span, hi - 1e-3 * span)
         scale = np.concatenate([span[:len(free)], np.full(n_curves, POSITION_SIGMA_CM)])
-        sol = least_squares(problem.residuals, x0, bounds=(lo, hi), x_scale=scale, diff_step=1e-4, xtol=1e-10,
-                            ftol=1e-12, args=(free, fixed))
+        solve = lambda prob, start: least_squares(prob.residuals, start, bounds=(lo, hi), x_scale=scale,  # noqa: E731
+                                                  diff_step=1e-4, xtol=1e-10, ftol=1e-12, args=(free, fixed))
+        sol = solve(problem, x0)
         chi2 = float(np.sum(sol.fun[:n_points] ** 2))
         dof = max(1, n_points - len(free) - 2 * n_curves)
         cov_full = np.linalg.pinv(sol.jac.T @ sol.jac) * max(1.0, chi2 / dof)
-        cov = cov_full[:len(free), :len(free)]
+        cov_kernels = _kernel_covariance(problem, solve, np.clip(sol.x, lo + 1e-6 * span, hi - 1e-6 * span), len(free))
+        cov = cov_full[:len(free), :len(free)] + cov_kernels
         sigma_x = np.sqrt(np.clip(np.diag(cov), 0.0, None))
         sigma_x[np.linalg.norm(sol.jac[:, :len(free)], axis=0) == 0] = np.inf      # no sensitivity at all
         sigma = {n: _natural_sigma(params[n], x, sx) for n, x, sx in zip(free, sol.x, sigma_x)}
@@ -139,9 +164,15 @@ def fit(weights, data: list, parameters: tuple) -> FitResult:
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(np.sqrt(np.diag(cov)), np.sqrt(np.diag(cov)))
     offsets = sol.x[len(free):]
+    kernel_sigma = {n: _natural_sigma(params[n], x, sk)
+                    for n, x, sk in zip(free, sol.x, np.sqrt(np.clip(np.diag(cov_kernels), 0.0, None)))}
     result = FitResult(values, dict({n: 0.0 for n in held}, **sigma), corr, free, held, chi2, dof,
                        {c.label: s for c, (s, _) in zip(data, problem.curves(values, offsets))},
-                       {c.label: float(d) for c, d in zip(data, offsets)})
+                       {c.label: float(d) for c, d in zip(data, offsets)}, kernel_sigma=kernel_sigma)
+    for n in free:
+        if kernel_sigma[n] > KERNEL_DOMINANT * sigma[n]:
+            result.warnings.append(f"{n}: the kernels' statistics give {kernel_sigma[n]:.3g} of its 1-sigma "
+                                   f"{sigma[n]:.3g} {params[n].unit}: more kernel histories would narrow it")
     for n in free:
         p, x = params[n], fitted[n]
         if p.high - x < 1e-3 * (p.high - p.low) or (x - p.low < 1e-3 * (p.high - p.low) and not p.squared):

@@ -15,11 +15,12 @@ from .command import HELD_BY_DESIGN
 def _parameters(c) -> str:
     r = c.fit
     rows = [(p.name, p.unit, f"{p.start:.4g}", f"{r.values[p.name]:.4g}",
-             f"{r.sigma[p.name]:.2g}" if p.name in r.free else "-", f"{p.low:.4g} - {p.high:.4g}",
+             f"{r.sigma[p.name]:.2g}" if p.name in r.free else "-",
+             f"{r.kernel_sigma[p.name]:.2g}" if p.name in r.free else "-", f"{p.low:.4g} - {p.high:.4g}",
              "fitted" if p.name in r.free else "held: " + r.held[p.name]) for p in c.parameters]
-    rows += [(name, "", "machine's", "machine's", "-", "-", "held: " + why) for name, why in HELD_BY_DESIGN.items()]
+    rows += [(name, "", "machine's", "machine's", "-", "-", "-", "held: " + why) for name, why in HELD_BY_DESIGN.items()]
     out = "<h2>Fitted beam parameters</h2>" + html_table(
-        ("parameter", "unit", "machine", "fitted", "1-sigma", "range", "status"), rows)
+        ("parameter", "unit", "machine", "fitted", "1-sigma", "of which kernels", "range", "status"), rows)
     if len(r.free) > 1:
         out += "<h3>Correlations</h3>" + html_table(
             ("",) + r.free, [(a,) + tuple(f"{r.correlation[i, j]:+.2f}" for j in range(len(r.free)))
