@@ -155,7 +155,7 @@ def _reason(name, left, right, mirrored):
     if not missing:
         return "not determined (dose <= 0 in the central region)"
     needs = " (it needs the field size)" if name in ("flatness_pct", "symmetry_pct") else ""
-    return f"the profile does not fall below {' or '.join(missing)} of d0{needs}"
+    return f"the profile does not cross {' or '.join(missing)} of d0 going out from the axis{needs}"
 
 
 def _flatness_symmetry(u, d, s, half_width):

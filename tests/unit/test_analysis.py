@@ -4,6 +4,8 @@ Tolerance 0.1 mm (1e-3 cm) for positions, as required for the metrics; the const
 parabola/linear (PDD) so fits and interpolations are exact there, and the erf profiles are sampled at
 0.1 cm where the linear-interpolation error bound (h^2/8)|f''/f'| is <= 0.05 mm at the 90/10 % points.
 """
+import warnings
+
 import numpy as np
 import pytest
 from scipy.optimize import brentq
@@ -171,6 +173,20 @@ def test_profile_bad_input(x, d, at, match):
 def test_profile_without_edges_withholds_all_but_d0():
     m = profile_metrics(np.arange(7.0), np.ones(7), normalise_at=3.0)
     assert m.d0.value == pytest.approx(1.0)
-    assert m.field_size_cm is None and "does not fall below 50 % on the left or 50 % on the right" in \
+    assert m.field_size_cm is None and "does not cross 50 % on the left or 50 % on the right" in \
         m.withheld["field_size_cm"]
     assert "needs the field size" in m.withheld["flatness_pct"]
+
+
+def test_a_profile_below_a_level_at_the_axis_has_no_edge_at_that_level():
+    """A dip on the axis below 90 % of the field's fitted level: the 90-10 penumbrae are withheld with the reason
+    (an interpolation between two bins both below the level would give a number that means nothing)."""
+    x = np.arange(-40, 41) * 0.2
+    d = np.where(np.abs(x) < 5.0, 1.0, 0.02)
+    d[np.abs(x) < 0.5] = 0.8
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")       # no division by the zero difference of two bins below the level
+        m = profile_metrics(x, d)
+    assert m.penumbra_90_10_left_cm is None and m.penumbra_90_10_right_cm is None
+    assert "does not cross 90 % on the left of d0 going out from the axis" in m.withheld["penumbra_90_10_left_cm"]
+    assert m.field_size_cm.value == pytest.approx(10.0, abs=0.2)

@@ -193,7 +193,7 @@ def test_field_size_without_the_20_percent_edges():
     assert m.field_size_cm.value == pytest.approx(2 * A, abs=0.01)
     assert m.centre_cm.value == pytest.approx(0.0, abs=0.01)
     assert m.penumbra_80_20_left_cm is None and m.penumbra_90_10_right_cm is None
-    assert "does not fall below 20 % on the left" in m.withheld["penumbra_80_20_left_cm"]
+    assert "does not cross 20 % on the left" in m.withheld["penumbra_80_20_left_cm"]
     assert m.flatness_pct is not None
 
 
