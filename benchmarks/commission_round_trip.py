@@ -22,13 +22,15 @@ def main(argv=None) -> None:
     parser.add_argument("--measured-histories", type=int, default=300_000)
     parser.add_argument("--kernel-histories", type=int, default=10_000)
     parser.add_argument("--histories", type=int, default=100_000, help="verification runs")
+    parser.add_argument("--refine-histories", type=int, help="second pass on the kernels the fit uses")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.folder or tmp)
         folder.mkdir(exist_ok=True)
         start = time.perf_counter()
         rt = round_trip("mobetron", 9.0, TRUTH, SETUPS, SHIFTS_CM, folder, args.measured_histories,
-                        args.kernel_histories, args.histories, log=lambda line: None)
+                        args.kernel_histories, args.histories, log=lambda line: None,
+                        refine_histories=args.refine_histories)
         print(rt.table())
         print(f"total {time.perf_counter() - start:.0f} s (including the synthetic measurements)")
 

@@ -135,11 +135,16 @@ def _cmd_output_factors(args) -> int:
 
 def _kernel_folder(args, output, least_histories: int):
     """The commissioning commands' kernel folder (--kernels, default OUTPUT_kernels beside the output),
-    created; --kernel-histories and --histories checked against ``least_histories``."""
+    created; --kernel-histories and --histories checked against ``least_histories``, --refine-histories (where
+    given) against --kernel-histories."""
     from pathlib import Path
     for name, value in (("--kernel-histories", args.kernel_histories), ("--histories", args.histories)):
         if value < least_histories:
             raise InputError(f"{name}: {value} is not allowed: must be >= {least_histories}")
+    refine = getattr(args, "refine_histories", None)
+    if refine is not None and refine <= args.kernel_histories:
+        raise InputError(f"--refine-histories: {refine} is not allowed: must be > --kernel-histories "
+                         f"({args.kernel_histories})")
     folder = Path(args.kernels) if args.kernels else output.with_name(output.stem + "_kernels")
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise InputError(f"--kernels: {str(folder)!r} is not allowed: must be a folder (not a link)")
@@ -160,7 +165,7 @@ def _cmd_commission(args) -> int:
     report = None if args.html is None else check_output(Path(args.html), args.force, inputs, suffixes=(".html",))
     folder = _kernel_folder(args, output, 100)
     c = commission(args.machine, args.energy, args.measured, folder, args.kernel_histories, args.histories,
-                   args.seed, args.threads, args.unit, args.depth)
+                   args.seed, args.threads, args.unit, args.depth, refine_histories=args.refine_histories)
     atomic_write(output, lambda tmp: Path(tmp).write_text(c.machine_text, encoding="utf-8"))
     print(summary(c))
     print(f"wrote {output} (use it as machine = {str(output)!r}); kernels and runs in {folder}")
@@ -724,6 +729,9 @@ def build_parser() -> argparse.ArgumentParser:
     cm.add_argument("--html", metavar="REPORT.html", help="also write the HTML report")
     cm.add_argument("--kernels", metavar="DIR", help="folder of kernel and verification runs (default: OUTPUT_kernels)")
     cm.add_argument("--kernel-histories", type=int, default=20_000, help="histories per kernel run (default 2e4)")
+    cm.add_argument("--refine-histories", type=int, metavar="N",
+                    help="after a first fit, run the kernels the fitted beam uses again with N histories and fit "
+                         "again (the kernels' statistics limit the fit; only a few energy nodes carry weight)")
     cm.add_argument("--histories", type=int, default=100_000, help="histories per verification run (default 1e5)")
     cm.add_argument("--seed", type=int, default=1, help="first seed (default 1)")
     cm.add_argument("--threads", type=int, default=0, help="threads (default: all cores)")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from .. import __version__, machines
 from ..analysis import Tolerances, compare
 from ..errors import InputError
@@ -22,6 +24,8 @@ from .model import Weights, nodes_for, parameters_for
 from .setups import read_tagged
 
 SEED_STRIDE = 100_000            # kernel seeds of set-up k start at seed + k * SEED_STRIDE
+REFINE_WEIGHT = 0.005            # a kernel is refined when its weight exceeds this anywhere in the fitted +-2 sigma
+REFINE_SIGMAS = 2.0
 HELD_BY_DESIGN = {"spot_sigma": "degenerate with the angular spread in water-tank data",
                   "virtual_source_distance": "degenerate with the angular spread in water-tank data",
                   "photon contamination": "not a free parameter: the head's bremsstrahlung comes from the "
@@ -30,7 +34,8 @@ HELD_BY_DESIGN = {"spot_sigma": "degenerate with the angular spread in water-tan
 
 @dataclass
 class Commissioning:
-    """Everything a commissioning produced (see the module docstring); seconds: kernels, fit, verification."""
+    """Everything a commissioning produced (see the module docstring); seconds: kernels, fit, verification;
+    refined: how many kernels were run again with more histories."""
 
     machine: object
     nominal: float
@@ -42,6 +47,7 @@ class Commissioning:
     verification: dict
     comparisons: dict
     seconds: dict
+    refined: int = 0
 
 
 def _by_setup(tagged) -> dict:
@@ -51,12 +57,31 @@ def _by_setup(tagged) -> dict:
     return dict(sorted(out.items()))
 
 
+def nodes_in_use(weights: Weights, result, parameters) -> np.ndarray:
+    """(energies, spreads) bool: the kernels whose weight exceeds REFINE_WEIGHT at the fitted beam or at
+    +-REFINE_SIGMAS sigma of any fitted parameter (within its range)."""
+    used = np.zeros(np.shape(weights(result.values)), dtype=bool)
+    for p in parameters:
+        for k in ((-REFINE_SIGMAS, 0.0, REFINE_SIGMAS) if p.name in result.free else (0.0,)):
+            value = min(max(result.values[p.name] + k * result.sigma[p.name], p.low), p.high)
+            try:
+                used |= np.abs(weights(dict(result.values, **{p.name: value}))) > REFINE_WEIGHT
+            except ValueError:                   # a spectrum beyond the nodes there: nothing to refine
+                continue
+    return used
+
+
 def commission(machine_name: str, nominal: float, measured: list, folder: Path, kernel_histories: int = 20_000,
                histories: int = 100_000, seed: int = 1, threads: int = 0, unit: str | None = None,
-               depth_cm: float | None = None, output_name: str = "commissioned.toml", log=print) -> Commissioning:
+               depth_cm: float | None = None, output_name: str = "commissioned.toml", log=print,
+               refine_histories: int | None = None) -> Commissioning:
     """Commission ``machine_name`` at ``nominal`` MeV against ``measured`` ("FILE@applicator=..." strings);
     kernels and verification runs are kept in ``folder``; the commissioned machine file's text is returned (the
-    caller writes it, under ``output_name``, which the verification runs read from ``folder``)."""
+    caller writes it, under ``output_name``, which the verification runs read from ``folder``).
+
+    refine_histories: after a first fit, the kernels the fitted beam uses (:func:`nodes_in_use`) are run again
+    with this many histories and the fit repeated: the kernels' statistics, not the fit, limit the result, and
+    only a few nodes carry weight."""
     machine = machines.load(machine_name)
     beam = machine.energy(nominal)
     if not measured:
@@ -65,15 +90,18 @@ def commission(machine_name: str, nominal: float, measured: list, folder: Path, 
     setups = _by_setup(tagged)
     nodes = nodes_for(beam)
     parameters = parameters_for(beam, nodes)
-    t0 = time.perf_counter()
-    kernels = {s: kernel_runs.build(machine, nominal, s, curves, nodes, kernel_histories, folder,
-                                    seed + k * SEED_STRIDE, threads, log) for k, (s, curves) in enumerate(setups.items())}
-    t1 = time.perf_counter()
-    data = []
-    for s, curves in setups.items():
-        for c in curves:
-            data.append(curve_data(f"{c.label} ({s.label})", c, *kernels[s].values(c)))
-    result = fit(Weights(nodes), data, parameters)
+    weights = Weights(nodes)
+    seconds = {"kernels": 0.0, "fit": 0.0}
+    kernels, result = _kernels_and_fit(machine, nominal, setups, nodes, weights, parameters, kernel_histories, folder,
+                                       seed, threads, log, seconds)
+    refined = 0
+    if refine_histories:
+        used = nodes_in_use(weights, result, parameters)
+        refined = int(used.sum()) * len(setups)
+        log(f"refining {refined} kernels with {refine_histories} histories each")
+        kernels, result = _kernels_and_fit(machine, nominal, setups, nodes, weights, parameters,
+                                           np.where(used, refine_histories, kernel_histories), folder, seed, threads,
+                                           log, seconds)
     t2 = time.perf_counter()
     text = commissioned_text(machine, nominal, beam, parameters, result, setups)
     path = folder / output_name
@@ -88,7 +116,23 @@ def commission(machine_name: str, nominal: float, measured: list, folder: Path, 
         comparisons[s] = compare(res, curves, Tolerances(), pdd_radius=s.pdd_radius_cm)
     t3 = time.perf_counter()
     return Commissioning(machine, nominal, tagged, parameters, kernels, result, text, verification, comparisons,
-                         {"kernels": t1 - t0, "fit": t2 - t1, "verification": t3 - t2})
+                         dict(seconds, verification=t3 - t2), refined)
+
+
+def _kernels_and_fit(machine, nominal, setups, nodes, weights, parameters, histories, folder, seed, threads, log,
+                     seconds: dict):
+    """(set-up -> KernelSet, FitResult) with ``histories`` per kernel (a number or an (energies, spreads) array);
+    the time of each step is added to ``seconds`` ("kernels", "fit")."""
+    t0 = time.perf_counter()
+    kernels = {s: kernel_runs.build(machine, nominal, s, curves, nodes, histories, folder, seed + k * SEED_STRIDE,
+                                    threads, log) for k, (s, curves) in enumerate(setups.items())}
+    t1 = time.perf_counter()
+    data = [curve_data(f"{c.label} ({s.label})", c, *kernels[s].values(c)) for s, curves in setups.items()
+            for c in curves]
+    result = fit(weights, data, parameters)
+    seconds["kernels"] += t1 - t0
+    seconds["fit"] += time.perf_counter() - t1
+    return kernels, result
 
 
 def commissioned_text(machine, nominal, beam, parameters, result, setups) -> str:
@@ -127,6 +171,8 @@ def summary(c: Commissioning) -> str:
     lines.append("verification (one full run per set-up with the commissioned machine):")
     for s, comp in c.comparisons.items():
         lines.append(f"  {s.label}: {comp.summary()}")
-    lines.append(f"time: kernels {c.seconds['kernels']:.0f} s ({sum(len(k.nodes.energies) * len(k.nodes.spreads) for k in c.kernels.values())} runs), "
+    runs = sum(len(k.nodes.energies) * len(k.nodes.spreads) for k in c.kernels.values())
+    lines.append(f"time: kernels {c.seconds['kernels']:.0f} s ({runs} runs"
+                 + (f", then {c.refined} refined" if c.refined else "") + "), "
                  f"fit {c.seconds['fit']:.1f} s, verification {c.seconds['verification']:.0f} s")
     return "\n".join(lines)

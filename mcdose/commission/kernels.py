@@ -105,17 +105,19 @@ class KernelSet:
         return v, var, dv
 
 
-def build(machine, nominal: float, setup: Setup, curves, nodes: Nodes, histories: int, folder: Path,
+def build(machine, nominal: float, setup: Setup, curves, nodes: Nodes, histories, folder: Path,
           seed: int = 1, threads: int = 0, log=print) -> KernelSet:
-    """Run (or read from ``folder``) the kernels of one set-up; their machine files are written there too."""
+    """Run (or read from ``folder``) the kernels of one set-up; their machine files are written there too.
+    ``histories``: per kernel, one number or an (energies, spreads) array."""
     beam = machine.energy(nominal)
+    histories = np.broadcast_to(np.asarray(histories, dtype=np.int64), (len(nodes.energies), len(nodes.spreads)))
     scoring = mesh_for(setup, curves)
     start = time.perf_counter()
     results = []
     for i, energy in enumerate(nodes.energies):
         row = []
         for j, spread in enumerate(nodes.spreads):
-            stem = f"kernel_{machine.name}_{nominal:g}MeV_{setup.slug}_E{energy:g}_s{spread:g}"
+            stem = f"kernel_{machine.name}_{nominal:g}MeV_{setup.slug}_E{energy:g}_s{spread:g}_n{histories[i, j]}"
             machine_file = folder / f"{stem}.toml"
             text = machine_text(machine, nominal, {"mean_energy": energy, "energy_fwhm": 0.0,
                                                     "spot_sigma": beam.spot_sigma, "angular_sigma": spread,
@@ -123,7 +125,7 @@ def build(machine, nominal: float, setup: Setup, curves, nodes: Nodes, histories
             if not machine_file.is_file() or machine_file.read_text(encoding="utf-8") != text:
                 from ..outputs import atomic_write
                 atomic_write(machine_file, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"))
-            cfg = run_config(str(machine_file.resolve()), nominal, setup, scoring, histories,
+            cfg = run_config(str(machine_file.resolve()), nominal, setup, scoring, int(histories[i, j]),
                              seed + 1000 * i + j)
             row.append(api.run_or_read(cfg, folder / f"{stem}.h5", threads, log,
                                        f"kernel {setup.label}, {energy:g} MeV, {spread:g} deg"))

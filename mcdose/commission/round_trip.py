@@ -43,7 +43,8 @@ class RoundTrip:
         lines.append(f"{'set-up':<50}{'R50 truth':>10}{'measured':>10}{'fitted':>10}  (cm)")
         for s, (t, m, v) in self.r50.items():
             lines.append(f"{s.label:<50}{t.value:>10.3f}{m:>10.3f}{v.value:>10.3f}")
-        lines.append(f"time: kernels {c.seconds['kernels']:.0f} s, fit {c.seconds['fit']:.1f} s, verification "
+        lines.append(f"time: kernels {c.seconds['kernels']:.0f} s ({c.refined} refined), fit {c.seconds['fit']:.1f} s, "
+                     f"verification "
                      f"{c.seconds['verification']:.0f} s")
         return "\n".join(lines)
 
@@ -85,7 +86,7 @@ def synthesise(machine, nominal: float, truth: dict, setup: Setup, shift_cm: flo
 
 def round_trip(machine_name: str, nominal: float, truth: dict, setups, shifts_cm, folder: Path,
                measured_histories: int = 300_000, kernel_histories: int = 10_000, histories: int = 100_000,
-               seed: int = 11, threads: int = 0, log=print) -> RoundTrip:
+               seed: int = 11, threads: int = 0, log=print, refine_histories: int | None = None) -> RoundTrip:
     """Synthesise measurements of ``truth`` (mean_energy, energy_fwhm, angular_sigma) for each set-up (with
     its positioning shift, cm), commission ``machine_name`` against them, and compare."""
     machine = machines.load(machine_name)
@@ -97,6 +98,6 @@ def round_trip(machine_name: str, nominal: float, truth: dict, setups, shifts_cm
         runs[s] = (r50, _measured_r50(Path(args[0].rpartition("@")[0])))
         arguments += args
     c = commission(machine_name, nominal, arguments, folder, kernel_histories, histories, seed + 100, threads,
-                   log=log)
+                   log=log, refine_histories=refine_histories)
     r50 = {s: (t, m, c.verification[s].pdd(s.pdd_radius_cm).metrics().r50_cm) for s, (t, m) in runs.items()}
     return RoundTrip(truth, c, r50)

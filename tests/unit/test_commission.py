@@ -3,6 +3,7 @@ analytic kernels (recovery within k sigma, underdetermined input held and report
 end-to-end run through the command line with real kernels. The full round trip (synthetic measurements of a
 known model with noise and a 0.5 mm positioning error, three applicators) is tests/physics/test_commission_round_trip.py."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -11,7 +12,8 @@ from scipy.special import erf, ndtr
 from mcdose import machines
 from mcdose.analysis.measured import MeasuredCurve
 from mcdose.commission import model
-from mcdose.commission.fit import CurveData, curve_data, fit
+from mcdose.commission.command import nodes_in_use
+from mcdose.commission.fit import CurveData, FitResult, curve_data, fit
 from mcdose.commission.model import Nodes, Parameter, Weights
 from mcdose.commission.setups import Setup, check_curve, parse_setup
 from mcdose.errors import InputError
@@ -210,6 +212,22 @@ def test_noisy_kernels_widen_the_uncertainty_by_what_they_cause():
     assert 0.35 <= np.std(means, ddof=1) / kernel_sigma <= 2.0, (means, kernel_sigma)
 
 
+def test_refinement_takes_the_kernels_the_fitted_beam_uses():
+    """Kernels with weight above REFINE_WEIGHT anywhere within +-2 sigma of the fitted beam: a contiguous band
+    of energy nodes around the fitted mean (the spline's far nodes carry less), every spread node at the nodes
+    next to the mean."""
+    fitted = FitResult({"mean_energy": 9.55, "energy_fwhm": 0.8, "angular_sigma": 1.3},
+                       {"mean_energy": 0.05, "energy_fwhm": 0.1, "angular_sigma": 0.2}, np.eye(2),
+                       ("mean_energy", "energy_fwhm"), {"angular_sigma": "held"}, 1.0, 1, {}, {})
+    used = nodes_in_use(Weights(NODES), fitted, PARAMS)
+    energies = np.array(NODES.energies)[used.any(axis=1)]
+    assert used.any(axis=1).sum() < len(NODES.energies)
+    assert np.all(np.diff(np.nonzero(used.any(axis=1))[0]) == 1)
+    assert energies.min() < 9.55 - 3 * 0.8 / 2.3548 + 0.5 and energies.max() > 9.55 + 3 * 0.8 / 2.3548 - 0.5
+    nearest = int(np.argmin(np.abs(np.array(NODES.energies) - 9.55)))
+    assert np.all(used[nearest - 1:nearest + 2])
+
+
 def test_a_positioning_error_is_fitted_as_an_offset_not_as_energy():
     """The PDD shifted by +1 mm and the profile by -0.7 mm: offsets recovered, the energy unbiased."""
     truth = (9.55, 0.8, 1.3)
@@ -276,6 +294,15 @@ def test_commission_command_end_to_end(tmp_path, monkeypatch, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert sum(line.startswith("kernel_") and line.endswith(": read") for line in lines) == 12   # none rerun
     assert not any(line.startswith("kernel ") and "running" in line for line in lines)
+
+    # refinement: the kernels the fitted beam uses run again with more histories, the rest read back
+    assert main(args + ["--force", "--refine-histories", "900"]) in (0, 1)
+    text = capsys.readouterr().out
+    refined = int(re.search(r"then (\d+) refined", text).group(1))
+    assert 3 <= refined <= 12 and f"refining {refined} kernels with 900 histories each" in text
+    assert len(list((tmp_path / "mine_kernels").glob("kernel_*.h5"))) == 12 + refined
+    assert main(args + ["--force", "--refine-histories", "300"]) == 2
+    assert "--refine-histories: 300 is not allowed: must be > --kernel-histories (300)" in capsys.readouterr().err
 
     # bad input: the machine's own file as output, a curve in the wrong unit, an absent applicator
     assert main(["commission", str(out), "--energy", "6", f"{tmp_path / 'pdd.csv'}@applicator=10",
