@@ -117,7 +117,7 @@ def build(machine, nominal: float, setup: Setup, curves, nodes: Nodes, histories
     for i, energy in enumerate(nodes.energies):
         row = []
         for j, spread in enumerate(nodes.spreads):
-            stem = f"kernel_{machine.name}_{nominal:g}MeV_{setup.slug}_E{energy:g}_s{spread:g}_n{histories[i, j]}"
+            stem = f"kernel_{machine.name}_{nominal:g}MeV_{setup.slug}_E{energy:g}_s{spread:g}"
             machine_file = folder / f"{stem}.toml"
             text = machine_text(machine, nominal, {"mean_energy": energy, "energy_fwhm": 0.0,
                                                     "spot_sigma": beam.spot_sigma, "angular_sigma": spread,
@@ -127,7 +127,7 @@ def build(machine, nominal: float, setup: Setup, curves, nodes: Nodes, histories
                 atomic_write(machine_file, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"))
             cfg = run_config(str(machine_file.resolve()), nominal, setup, scoring, int(histories[i, j]),
                              seed + 1000 * i + j)
-            row.append(api.run_or_read(cfg, folder / f"{stem}.h5", threads, log,
+            row.append(api.run_or_read(cfg, folder / f"{stem}_n{histories[i, j]}.h5", threads, log,
                                        f"kernel {setup.label}, {energy:g} MeV, {spread:g} deg"))
         results.append(row)
     return KernelSet(setup, nodes, results, time.perf_counter() - start)
