@@ -20,7 +20,15 @@ PHOTOELECTRIC, INCOHERENT, COHERENT, PAIR, TOTAL = 0, 1, 2, 3, 4
 # Energy-balance counters: columns of a tally's int64 counter row (kernels/tally.py). RADIATED: energy given to
 # bremsstrahlung photons above the production threshold (discrete events, weighted), not part of the balance.
 EMITTED, DEPOSITED, ESCAPED, LOST_ENERGY, LOST_COUNT, RADIATED = 0, 1, 2, 3, 4, 5
-N_COUNTERS = 6
+# Charged-particle steps by what ended them (counts; a profile, not part of the balance): the energy-loss limit
+# (physics.max_step_loss), the part's step cap, the multiple-scattering limit (physics.max_step_q1), a real or a
+# fictitious discrete event, the cut-off, a boundary, a vacuum gap; RANGE_REJECTED counts range rejections.
+STEP_LOSS, STEP_REGION, STEP_Q1, STEP_DISCRETE, STEP_FICTITIOUS, STEP_CUTOFF, STEP_BOUNDARY, STEP_VACUUM, \
+    RANGE_REJECTED = 6, 7, 8, 9, 10, 11, 12, 13, 14
+STEP_CAUSES = {"energy-loss limit": STEP_LOSS, "part step cap": STEP_REGION, "multiple-scattering limit": STEP_Q1,
+               "discrete event": STEP_DISCRETE, "fictitious event": STEP_FICTITIOUS, "cut-off": STEP_CUTOFF,
+               "boundary": STEP_BOUNDARY, "vacuum": STEP_VACUUM, "range rejection": RANGE_REJECTED}
+N_COUNTERS = 15
 # Column N_COUNTERS + r of the counter row: energy scored in region r (GeometryArrays.cell_region).
 
 # Scoring-mesh kinds: MeshArrays.kind (kernels/mesh.py).

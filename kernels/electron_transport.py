@@ -54,7 +54,8 @@ import numpy as np
 
 from ._jit import jit
 from .codes import (BREMS, DELTA, DEPOSITED, E_MINUS, E_PLUS, ELECTRON, LOST_COUNT, LOST_ENERGY, MEC2, N_COUNTERS,
-                    PHOTON, POSITRON, RADIATED)
+                    PHOTON, POSITRON, RADIATED, RANGE_REJECTED, STEP_BOUNDARY, STEP_CUTOFF, STEP_DISCRETE,
+                    STEP_FICTITIOUS, STEP_LOSS, STEP_Q1, STEP_REGION, STEP_VACUUM)
 from .electron_interactions import (delta_cosines, discrete_sigma, elastic_params, energy_at, grid_t, interval,
                                     max_sigma, range_of, range_t, sample_annihilation, sample_bhabha,
                                     sample_brems_cos, sample_brems_energy, sample_moller, sample_msc_mu,
@@ -201,6 +202,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
             score_planes(planes, records, rec_n, x, y, z, u, v, w, d, e, 0.0, wt, kind)
             x, y, z = x + d * u, y + d * v, z + d * w
             cell, voxel = cross(geo, x, y, z, u, v, w)
+            counters[STEP_VACUUM] += 1
             continue
         if e <= ecut:
             break
@@ -212,12 +214,15 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
         safe = safety(geo, cell, voxel, x, y, z)      # cm: no boundary closer in any direction
         if settings.range_rejection and e <= edata.rr_energy[mat] and r0 < rho * safe \
                 and r0 < rho * mesh_safety(mesh, x, y, z):
+            counters[RANGE_REJECTED] += 1
             break                             # cannot leave its voxel and region: deposit here
-        step = min(r0 - range_t(edata, mat, p, t0 + dt_loss), rho * geo.region_max_step[region])
+        step, limit = r0 - range_t(edata, mat, p, t0 + dt_loss), STEP_LOSS
+        if rho * geo.region_max_step[region] < step:
+            step, limit = rho * geo.region_max_step[region], STEP_REGION
         if msc:
             sig_1 = elastic_params(edata, mat, i0, f0)[2]
-            if sig_1 > 0.0:
-                step = min(step, settings.max_step_q1 / sig_1)
+            if sig_1 > 0.0 and settings.max_step_q1 / sig_1 < step:
+                step, limit = settings.max_step_q1 / sig_1, STEP_Q1
         sig_max = max_sigma(edata, mat, p, i0)
         event = _NONE
         if sig_max > 0.0 and n_left < step * sig_max:
@@ -247,6 +252,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
             n_left -= d * rho * sig_max
             x, y, z = x + d * u, y + d * v, z + d * w
             cell, voxel = cross(geo, x, y, z, u, v, w)
+            counters[STEP_BOUNDARY] += 1
             continue
         e_new = _energy_left(edata, mat, p, r0 - tau * rho, i0)
         _segment(mesh, tally, counters, region, x, y, z, u, v, w, tau, e - e_new, wt, analog, seg_len, seg_idx)
@@ -268,6 +274,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
                 n_left -= (tau + d2) * rho * sig_max
                 x, y, z = x + d2 * u, y + d2 * v, z + d2 * w
                 cell, voxel = cross(geo, x, y, z, u, v, w)
+                counters[STEP_BOUNDARY] += 1
                 continue
             e_end = _energy_left(edata, mat, p, r0 - step, i0)
             _segment(mesh, tally, counters, region, x, y, z, u, v, w, rest, e_new - e_end, wt, analog, seg_len, seg_idx)
@@ -276,13 +283,17 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
             e_new = e_end
         e = e_new
         if event == _CUTOFF:
+            counters[STEP_CUTOFF] += 1
             break
         if event != _DISCRETE:
+            counters[limit] += 1
             n_left -= step * sig_max
             continue
         n_left = -math.log(uniform(state))
         if uniform(state) * sig_max >= discrete_sigma(edata, mat, p, e):
+            counters[STEP_FICTITIOUS] += 1
             continue                          # fictitious event
+        counters[STEP_DISCRETE] += 1
         process = select_discrete(edata, mat, p, e, state)
         phi = 2.0 * math.pi * uniform(state)
         if process == DELTA:

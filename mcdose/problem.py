@@ -197,7 +197,8 @@ class TransportProblem:
             "lost": total[codes.LOST_ENERGY] * q,
             "lost_particles": total[codes.LOST_COUNT],
             "radiated": total[codes.RADIATED] * q,
-        }, regions=total[codes.N_COUNTERS:] * q, phase_space=phase_space, phase_space_dropped=dropped)
+        }, regions=total[codes.N_COUNTERS:] * q, phase_space=phase_space, phase_space_dropped=dropped,
+            steps={name: int(total[k]) for name, k in codes.STEP_CAUSES.items()})
 
     def _transport(self, src, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:
         """One kernel call: (mesh tally, counters and region energies) summed over thread rows, int64 units,

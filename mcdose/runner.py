@@ -54,7 +54,8 @@ class BatchTally:
     the world (MeV), lost (MeV) and lost_particles (count) of particles the navigation gave up on,
     the energy scored in each region of ``problem.region_names`` (MeV), and the plane scorers'
     records (float64 rows of :data:`~mcdose.results.PHASE_SPACE_COLUMNS` less the batch, by history
-    then sequence) with the count of those dropped for want of buffer.
+    then sequence) with the count of those dropped for want of buffer; steps: charged-particle steps by what
+    ended them (:data:`~mcdose.kernels.codes.STEP_CAUSES` names; a profile, not merged into results).
     """
 
     edep: np.ndarray
@@ -62,6 +63,7 @@ class BatchTally:
     regions: np.ndarray = field(default_factory=lambda: np.zeros(0))
     phase_space: np.ndarray = field(default_factory=lambda: np.zeros((0, len(PHASE_SPACE_COLUMNS) - 1)))
     phase_space_dropped: int = 0
+    steps: dict = field(default_factory=dict)
 
 
 def batch_sizes(histories: int, batches: int) -> list:

@@ -59,6 +59,21 @@ def test_csda_range(energy):
     assert edep.sum() == pytest.approx(energy, rel=1e-9)
 
 
+def test_step_counters_count_the_straight_tracks_steps():
+    """The kernel's step-cause counters (the issue-21 profile) on the CSDA problem: no scattering and no discrete
+    events, so every step ends on the energy-loss limit (each loses the fraction max_step_loss) until the one
+    that reaches the cut-off, and every history takes the same steps: floor(ln(E_cut / E0) / ln(1 - f)) of them."""
+    import math
+    energy, histories = 2.0, 40
+    problem, _ = _csda_problem(energy)
+    steps = problem.transport_batch(1, 0, histories).steps
+    f, cut = problem.settings.max_step_loss, problem.settings.electron_cutoff
+    assert steps["energy-loss limit"] == histories * math.floor(math.log(cut / energy) / math.log(1.0 - f))
+    assert steps["cut-off"] + steps["range rejection"] == histories
+    assert steps["multiple-scattering limit"] == steps["discrete event"] == steps["fictitious event"] == 0
+    assert steps["vacuum"] == histories                   # from the source at z = -0.5 cm to the water
+
+
 # ------------------------------------------------------------------------------- Fano cavity
 
 @pytest.mark.parametrize("energy", [1.0])
