@@ -5,9 +5,12 @@ spectra: :mod:`.intrabeam`).
 
 Each curve c has its own scale s_c (measured curves are relative; solved in closed form at every step) and its
 own position offset d_c (the set-up's positioning error: a nuisance parameter with a Gaussian prior of
-POSITION_SIGMA_CM, applied to first order, D(x - d) = D(x) - d D'(x)). The residual of point k is
-(m_k - s_c (D_k - d_c D'_k)) / u_k with u_k^2 = u_dose^2 + s_c^2 Var(D_k): the measured dose's 1-sigma (from
-the file, else DOSE_SIGMA of the curve's maximum) and the kernels' statistical variance. The spreads are fitted
+POSITION_SIGMA_CM, applied to first order, D(x - d) = D(x) - d D'(x); an exact shift through a spline of the
+noisy kernels was tried and rejected: reading noisy kernels between their points averages their noise, which
+pulls the offsets to half-bin positions). The residual of point k is (m_k - s_c (D_k - d_c D'_k)) / u_k with
+u_k^2 = u_dose^2 + s_c^2 Var(D_k): the measured dose's 1-sigma (from the file, else DOSE_SIGMA of the curve's
+maximum) and the kernels' statistical variance, taken at the weights of the previous solution and held during
+each solve (iteratively reweighted: see :class:`_Problem`). The spreads are fitted
 as variances (the dose is smooth in them through zero). Parameter covariances are (J^T J)^-1 (marginal over
 the offsets) scaled by chi^2/dof when that exceeds 1, plus the kernels' share: the same noisy kernels serve
 every trial parameter, so their noise is a systematic error of the fit, estimated by refitting with the
@@ -29,6 +32,7 @@ UNDETERMINED = 0.25             # held fixed when 1-sigma > this fraction of the
 KERNEL_RESAMPLES = 12           # refits with redrawn kernels that estimate the kernels' share of the 1-sigma
 KERNEL_RESAMPLE_SEED = 20261204
 KERNEL_DOMINANT = 0.7           # warn when the kernels' share exceeds this fraction of a parameter's 1-sigma
+REWEIGHT_ROUNDS, REWEIGHT_TOL = 6, 1e-3     # solves with the kernels' variance fixed (see _Problem)
 
 
 @dataclass(frozen=True)
@@ -88,16 +92,22 @@ def _natural_sigma(p, x, sigma_x) -> float:
 
 
 class _Problem:
-    def __init__(self, weights, data: list, params: dict):
-        self.weights, self.data, self.params = weights, data, params
+    """The residuals of the curves for trial parameters. The kernels' variance in each point's 1-sigma is that
+    of the kernel weights ``var_weights`` (fixed during a solve, updated between solves by :func:`fit`): a
+    variance that followed the trial weights would pull the fit towards beams whose weights sit on few (noisy)
+    kernels, a monoenergetic beam on a node, since that inflates the denominators."""
+
+    def __init__(self, weights, data: list, params: dict, var_weights=None):
+        self.weights, self.data, self.params, self.var_weights = weights, data, params, var_weights
 
     def curves(self, values: dict, offsets) -> list:
         """(scale, residuals) per curve."""
         W = self.weights(values)
+        V2 = W * W if self.var_weights is None else self.var_weights ** 2
         out = []
         for c, d_c in zip(self.data, offsets):
             d = np.tensordot(W, c.V, axes=W.ndim) - d_c * np.tensordot(W, c.dV, axes=W.ndim)
-            var = np.tensordot(W * W, c.Var, axes=W.ndim)
+            var = np.tensordot(V2, c.Var, axes=W.ndim)
             s = float(np.sum(c.m * d / c.u ** 2) / np.sum(d * d / c.u ** 2))
             out.append((s, (c.m - s * d) / np.sqrt(c.u ** 2 + s * s * var)))
         return out
@@ -120,8 +130,28 @@ def _kernel_covariance(problem: _Problem, solve, x, n_free: int) -> np.ndarray:
     trials = []
     for _ in range(KERNEL_RESAMPLES):
         redrawn = [replace(c, V=c.V + np.sqrt(c.Var) * rng.standard_normal(c.V.shape)) for c in problem.data]
-        trials.append(solve(_Problem(problem.weights, redrawn, problem.params), x).x[:n_free])
+        trials.append(solve(_Problem(problem.weights, redrawn, problem.params, problem.var_weights), x).x[:n_free])
     return np.atleast_2d(np.cov(np.array(trials), rowvar=False))
+
+
+def _values(problem: _Problem, x, free, fixed) -> dict:
+    return dict(fixed, **{n: _from_x(problem.params[n], v) for n, v in zip(free, x)})
+
+
+def _solve_reweighted(problem: _Problem, solve, x0, free, fixed):
+    """Solve with the kernels' variance taken at the weights of the last solution (first: of the start), until
+    the solution moves by less than REWEIGHT_TOL of its range (at most REWEIGHT_ROUNDS solves); the problem keeps
+    the last variance weights."""
+    x = np.asarray(x0, dtype=float)
+    for _ in range(REWEIGHT_ROUNDS):
+        problem.var_weights = problem.weights(_values(problem, x, free, fixed))
+        sol = solve(problem, x)
+        moved = np.abs(sol.x - x)[:len(free)] / np.array([_to_x(problem.params[n], problem.params[n].high)
+                                                          - _to_x(problem.params[n], problem.params[n].low) for n in free])
+        x = sol.x
+        if np.all(moved < REWEIGHT_TOL):
+            break
+    return sol
 
 
 def fit(weights, data: list, parameters: tuple) -> FitResult:
@@ -141,7 +171,7 @@ def fit(weights, data: list, parameters: tuple) -> FitResult:
         scale = np.concatenate([span[:len(free)], np.full(n_curves, POSITION_SIGMA_CM)])
         solve = lambda prob, start: least_squares(prob.residuals, start, bounds=(lo, hi), x_scale=scale,  # noqa: E731
                                                   diff_step=1e-4, xtol=1e-10, ftol=1e-12, args=(free, fixed))
-        sol = solve(problem, x0)
+        sol = _solve_reweighted(problem, solve, x0, free, fixed)
         chi2 = float(np.sum(sol.fun[:n_points] ** 2))
         dof = max(1, n_points - len(free) - 2 * n_curves)
         cov_full = np.linalg.pinv(sol.jac.T @ sol.jac) * max(1.0, chi2 / dof)

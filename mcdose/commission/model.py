@@ -27,6 +27,10 @@ from scipy.special import ndtr
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 TRUNCATION_SIGMAS = 3.0          # the ioert family's spectrum is cut at +-3 sigma
 QUADRATURE_CELLS = 4000          # cells of the energy quadrature over the node range
+NARROW_CELLS = 4.0               # a spectrum with sigma below this many cells: moment expansion
+# variance of a Gaussian cut at +-3 sigma, in sigma^2: 1 - 2 t phi(t) / (2 Phi(t) - 1) at t = 3
+TRUNCATED_VARIANCE = 1.0 - 2.0 * TRUNCATION_SIGMAS * math.exp(-0.5 * TRUNCATION_SIGMAS ** 2) / math.sqrt(2.0 * math.pi) \
+    / (2.0 * ndtr(TRUNCATION_SIGMAS) - 1.0)
 ENERGY_SPAN, ENERGY_STEP = 0.30, 0.05     # nodes (1 +- span) x the machine's mean energy, step x mean energy
 MEAN_RANGE, FWHM_MAX = 0.15, 0.10         # fit ranges: mean (1 +- 0.15) x machine's, FWHM <= 0.10 x mean
 SPREAD_MIN_DEG = 1.0                      # spread nodes 0, s, 2s with s = max(machine's sigma, 1 degree)
@@ -88,8 +92,10 @@ class Weights:
         e = self.nodes.energies
         if not e[0] <= mean - TRUNCATION_SIGMAS * sigma and mean + TRUNCATION_SIGMAS * sigma <= e[-1]:
             raise ValueError(f"spectrum {mean:g} +- 3 x {sigma:g} MeV outside the kernel nodes {e[0]:g}-{e[-1]:g} MeV")
-        if sigma < 2.0 * (self._edges[1] - self._edges[0]):
-            return self._cardinal(mean)
+        if sigma < NARROW_CELLS * (self._edges[1] - self._edges[0]):
+            # narrower than the quadrature resolves: the moment expansion L(mean) + var/2 L''(mean), smooth in
+            # sigma through 0 (so a fit can tell a narrow spectrum from a line)
+            return self._cardinal(mean) + 0.5 * TRUNCATED_VARIANCE * sigma * sigma * self._cardinal(mean, 2)
         u = np.clip((self._edges - mean) / sigma, -TRUNCATION_SIGMAS, TRUNCATION_SIGMAS)
         mass = np.diff(ndtr(u))
         return mass @ self._cell_basis / mass.sum()
