@@ -5,7 +5,8 @@ NIST values (more materials and energies); navigation and mesh_navigation:
 geometry and scoring-mesh steps per second; x50: photon transport speed and efficiency 1/(s^2 T)
 against EGSnrc on 1 and 2 threads; egsnrc_electrons: the same for the 9 MeV electron beam E9
 and the IOERT applicator APP9 (2e5 histories each) with their comparison tables against EGSnrc
-and APP9's time to 1 %; ioert_machines: R50 of every library machine and energy, the soft-dock air
+and APP9's time to 1 %; electron_profile: steps per history by cause and the cost of each part of a step
+(E9, APP9); ioert_machines: R50 of every library machine and energy, the soft-dock air
 gap against the inverse square law and the shielding disks beside published figures; phsp_read: IAEA
 phase-space reading speed and memory on a 10^7-particle file; intrabeam: the 50 kV source model (analog
 and split), the bare probe in water and the 4-cm sphere's treatment time; cluster: 1 vs 2 Dask workers and
@@ -13,14 +14,15 @@ the scheduling overhead per batch. (report_screenshot needs Chromium and runs al
 The problems and criteria of the EGSnrc, X50 and NIST comparisons live in mcdose/bench/, whose `mcdose bench`
 runs every reference case with PASS/FAIL (this runner measures speed).
 """
-from . import (cluster, egsnrc_electrons, intrabeam, ioert_machines, mesh_navigation, navigation, nist_extended,
-               physics_tables, phsp_read, x50)
+from . import (cluster, egsnrc_electrons, electron_profile, intrabeam, ioert_machines, mesh_navigation, navigation,
+               nist_extended, physics_tables, phsp_read, x50)
 
 for name, run in (("physics tables", physics_tables.main), ("NIST extended set", nist_extended.main),
                   ("geometry navigation", navigation.main),
                   ("scoring-mesh navigation", mesh_navigation.main), ("X50 photon transport", x50.main),
                   ("E9 electron transport", lambda: egsnrc_electrons.main([])),
                   ("APP9 IOERT applicator", lambda: egsnrc_electrons.main(["--cases", "APP9"])),
+                  ("electron history profile", lambda: electron_profile.main([])),
                   ("IOERT machines", lambda: ioert_machines.main([])),
                   ("IAEA phase-space reading", lambda: phsp_read.main([])),
                   ("INTRABEAM source and applicator", lambda: intrabeam.main([])),
