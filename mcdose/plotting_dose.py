@@ -296,10 +296,13 @@ def profile_figure(profile, measured=(), gamma=None, title=None, measured_marker
         rel = f" (± {100 * m.d0.sigma / m.d0.value:.2g} %)" if m.d0.sigma > 0 else ""
         caption = (f"100 % = D0 = {m.d0.value:.4g} Gy/particle{rel}, the fitted central-axis dose at {where} "
                    f"(IEC 60976 profile convention; depth doses and maps use D_ref)")
-    else:
-        norm = float(np.interp(0.0, profile.position_cm, profile.dose))
+    elif (norm := float(np.interp(0.0, profile.position_cm, profile.dose))) > 0.0:
         ylabel = f"% of the dose on the axis at {where}"
         caption = f"100 % = the dose at {profile.axis} = 0 at {where} (interpolated); metrics withheld"
+    else:                                  # nothing scored on the axis (too few histories): the highest bin
+        norm = float(profile.dose.max()) if profile.dose.max() > 0.0 else 1.0
+        ylabel = f"% of the profile's highest bin at {where}"
+        caption = f"100 % = the profile's highest bin at {where} (no dose on the axis); metrics withheld"
     fig, ax, gx, side = curve_axes(bool(gamma))
     top = draw_curve(ax, profile.position_cm, profile.dose, profile.sigma, norm, measured)
     ax.set_xlim(MM * profile.position_cm[0], MM * profile.position_cm[-1])

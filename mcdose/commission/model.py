@@ -10,10 +10,9 @@ beams at energy nodes E_i and angular-spread nodes s_j:
   nodes; the weights may be slightly negative). Unlike spectral lines at the nodes, this adds no spurious
   spread of order the node spacing.
 - angular spread: the dose is a smooth function of the variance s^2 (the spread enters as a convolution);
-  it is interpolated by the Lagrange polynomial in s^2 through the nodes 0, s/2, s, 2s. (Three nodes 0, s, 2s
-  were too few: 2 degrees at the head blur the field by ~2 cm at the applicator end, far wider than the
-  penumbra, so a quadratic in s^2 through them misread the penumbra at the machines' ~0.5 degree, and a round
-  trip fitted 0.71 degree for a true 0.5.)
+  it is interpolated by the Lagrange polynomial in s^2 through the nodes 0, s/2, s, 2s. (With three nodes 0, s,
+  2s the quadratic reached across blurs far wider than the penumbra -- 2 degrees at the head blur the field by
+  ~2 cm at the applicator end -- to read the machines' ~0.5 degree; a node at s/2 puts one there.)
 
 Spot size and virtual source distance stay at the machine's values (the spot is a fraction of a millimetre
 upstream of the head's scattering; both are degenerate with the angular spread in water-tank data).

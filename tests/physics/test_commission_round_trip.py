@@ -3,7 +3,8 @@
 
 Criteria (issue 20): R50 of the fitted beam's verification run within 0.5 mm of the true beam's on every
 applicator (allowance 0.5 mm + 3 sigma of the two runs' R50, the statistical part only measuring the noise of
-this check); the mean energy within 2 %; the energy spread within 2 of its reported 1-sigma."""
+this check); the mean energy within 2 %; the energy spread fitted (not held, not at its range limit) and
+within 2 of its reported 1-sigma; the angular spread (a free parameter of the same fit) within 3 of its 1-sigma."""
 import math
 
 import pytest
@@ -14,12 +15,15 @@ pytestmark = pytest.mark.slow
 
 REFINE_HISTORIES = 50_000
 
-# Measured 2026-12-04 (kernels 1e4 histories, then the 42 kernels the first fit used at 5e4; kernels 2212 s on 2
-# cores, fit 22 s, verification 135 s): mean 9.67 +- 0.08 MeV (truth 9.5: +1.8 %, the 1-sigma almost all from
-# the kernels), energy FWHM and angular spread held as undetermined, verification R50 -0.7 / +0.6 / -0.4 mm from
-# the truth (4 / 6 / 10 cm). Without the second pass (1e4 only): 9.86 +- 0.10 MeV, R50 -0.2 / +1.4 / +1.4 mm.
-# Fails on the energy FWHM, which these curves do not determine at this kernel statistics.
-XFAIL = pytest.mark.xfail(strict=True, reason="energy FWHM held as undetermined (see above); open in issue 20")
+# Measured 2026-12-04 (session 11: kernels' variance held per solve, moment expansion for narrow spectra, four
+# angular nodes; kernels 1e4, then the 39 the first fit used at 5e4; kernels ~15 min on 2 cores, fit 6 s,
+# verification 59 s): mean 9.531 +- 0.048 MeV (truth 9.5: +0.3 %), energy FWHM 0.92 +- 0.08 MeV at its range
+# limit (truth 0.8), angular spread 0.34 +- 0.02 deg (truth 0.5), verification R50 +1.5 / +0.6 / -0.7 mm from
+# the truth run (4 / 6 / 10 cm; the runs' own R50 1-sigma is several tenths of a mm). With three angular nodes
+# (0, 1, 2 deg) the same data gave 0.71 +- 0.04 deg. Before the variance fix: 9.67 +- 0.08 MeV, FWHM and
+# angular spread held as undetermined (driven to 0 by the weight-dependent kernel variance).
+XFAIL = pytest.mark.xfail(strict=True, reason="the spreads come back biased (FWHM at its range limit, angular "
+                                              "0.34 for 0.5 deg; see above); open in issue 20")
 
 
 @XFAIL
@@ -31,5 +35,6 @@ def test_round_trip_recovers_the_known_beam(tmp_path):
     for setup, (true, _, fitted) in rt.r50.items():
         assert abs(fitted.value - true.value) <= 0.05 + 3 * math.hypot(fitted.sigma, true.sigma), setup.label
     assert abs(fit.values["mean_energy"] - TRUTH["mean_energy"]) <= 0.02 * TRUTH["mean_energy"]
-    assert "energy_fwhm" in fit.free
+    assert "energy_fwhm" in fit.free and not any("energy_fwhm =" in w and "edge" in w for w in fit.warnings)
     assert abs(fit.values["energy_fwhm"] - TRUTH["energy_fwhm"]) <= 2 * fit.sigma["energy_fwhm"]
+    assert abs(fit.values["angular_sigma"] - TRUTH["angular_sigma"]) <= 3 * fit.sigma["angular_sigma"]

@@ -180,6 +180,17 @@ def test_mirrored_profile_shows_symmetry_na():
     assert "symmetry    n/a" in table
 
 
+def test_profile_without_dose_on_the_axis_is_drawn_against_its_highest_bin():
+    """Too few histories: nothing scored on the axis and the metrics withheld; the figure normalises to the
+    highest bin and says so (it raised on an infinite axis limit before)."""
+    x = np.arange(-3.95, 4.0, 0.1)
+    d = np.where(np.abs(x) > 1.0, 1.0, 0.0)
+    fig = profile_figure(Profile(x, d, 0.1 * d, "x", 2.0))
+    ax = fig.axes[0]
+    assert "highest bin" in ax.get_ylabel()
+    assert np.isfinite(ax.get_ylim()).all() and ax.get_ylim()[1] > 100
+
+
 # ---- dose maps --------------------------------------------------------------------------------------------
 
 def _cylindrical():
