@@ -21,7 +21,7 @@ PHOTOELECTRIC, INCOHERENT, COHERENT, PAIR, TOTAL = 0, 1, 2, 3, 4
 # bremsstrahlung photons above the production threshold (discrete events, weighted), not part of the balance.
 EMITTED, DEPOSITED, ESCAPED, LOST_ENERGY, LOST_COUNT, RADIATED = 0, 1, 2, 3, 4, 5
 # Charged-particle steps by what ended them (counts; a profile, not part of the balance): the energy-loss limit
-# (physics.max_step_loss), the part's step cap, the multiple-scattering limit (physics.max_step_q1), a real or a
+# (physics.max_step_loss), the part's step cap, the multiple-scattering limit (physics.max_step_scatter), a real or a
 # fictitious discrete event, the cut-off, a boundary, a vacuum gap; RANGE_REJECTED counts range rejections.
 STEP_LOSS, STEP_REGION, STEP_Q1, STEP_DISCRETE, STEP_FICTITIOUS, STEP_CUTOFF, STEP_BOUNDARY, STEP_VACUUM, \
     RANGE_REJECTED = 6, 7, 8, 9, 10, 11, 12, 13, 14

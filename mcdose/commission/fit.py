@@ -101,9 +101,9 @@ class _Problem:
         self.weights, self.data, self.params, self.var_weights = weights, data, params, var_weights
 
     def curves(self, values: dict, offsets) -> list:
-        """(scale, residuals) per curve."""
+        """(scale, residuals) per curve (var_weights must be set)."""
         W = self.weights(values)
-        V2 = W * W if self.var_weights is None else self.var_weights ** 2
+        V2 = self.var_weights ** 2
         out = []
         for c, d_c in zip(self.data, offsets):
             d = np.tensordot(W, c.V, axes=W.ndim) - d_c * np.tensordot(W, c.dV, axes=W.ndim)
