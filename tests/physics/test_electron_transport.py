@@ -4,6 +4,8 @@ cavity theorem, energy conservation and thread-count independence.
 Tolerances: k = 3 sigma of the run's own statistics (fixed seeds) plus the stated systematic
 allowance of each test.
 """
+import math
+
 import numpy as np
 import pytest
 
@@ -63,7 +65,6 @@ def test_step_counters_count_the_straight_tracks_steps():
     """The kernel's step-cause counters (the issue-21 profile) on the CSDA problem: no scattering and no discrete
     events, so every step ends on the energy-loss limit (each loses the fraction max_step_loss) until the one
     that reaches the cut-off, and every history takes the same steps: floor(ln(E_cut / E0) / ln(1 - f)) of them."""
-    import math
     energy, histories = 2.0, 40
     problem, _ = _csda_problem(energy)
     steps = problem.transport_batch(1, 0, histories).steps
