@@ -112,10 +112,14 @@ class _Problem:
             out.append((s, (c.m - s * d) / np.sqrt(c.u ** 2 + s * s * var)))
         return out
 
+    def values(self, x, free, fixed) -> dict:
+        """The parameter dict of fitted variables x (free names first, then offsets) and the held values."""
+        return dict(fixed, **{n: _from_x(self.params[n], v) for n, v in zip(free, x)})
+
     def residuals(self, x, free, fixed) -> np.ndarray:
-        values = dict(fixed, **{n: _from_x(self.params[n], v) for n, v in zip(free, x)})
         offsets = x[len(free):]
-        return np.concatenate([r for _, r in self.curves(values, offsets)] + [offsets / POSITION_SIGMA_CM])
+        return np.concatenate([r for _, r in self.curves(self.values(x, free, fixed), offsets)]
+                              + [offsets / POSITION_SIGMA_CM])
 
 
 def _kernel_covariance(problem: _Problem, solve, x, n_free: int) -> np.ndarray:
@@ -134,17 +138,13 @@ def _kernel_covariance(problem: _Problem, solve, x, n_free: int) -> np.ndarray:
     return np.atleast_2d(np.cov(np.array(trials), rowvar=False))
 
 
-def _values(problem: _Problem, x, free, fixed) -> dict:
-    return dict(fixed, **{n: _from_x(problem.params[n], v) for n, v in zip(free, x)})
-
-
 def _solve_reweighted(problem: _Problem, solve, x0, free, fixed):
     """Solve with the kernels' variance taken at the weights of the last solution (first: of the start), until
     the solution moves by less than REWEIGHT_TOL of its range (at most REWEIGHT_ROUNDS solves); the problem keeps
     the last variance weights."""
     x = np.asarray(x0, dtype=float)
     for _ in range(REWEIGHT_ROUNDS):
-        problem.var_weights = problem.weights(_values(problem, x, free, fixed))
+        problem.var_weights = problem.weights(problem.values(x, free, fixed))
         sol = solve(problem, x)
         moved = np.abs(sol.x - x)[:len(free)] / np.array([_to_x(problem.params[n], problem.params[n].high)
                                                           - _to_x(problem.params[n], problem.params[n].low) for n in free])
