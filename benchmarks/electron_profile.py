@@ -45,10 +45,10 @@ def _lookups(edata, mat, energies, dt_loss):
         i0, f0 = interval(edata, t0)
         r0 = range_t(edata, mat, 0, t0)
         r1 = range_t(edata, mat, 0, t0 + dt_loss)
-        sig_1 = elastic_params(edata, mat, i0, f0)[2]
+        sig_1 = elastic_params(edata, mat, 0, i0, f0)[2]
         sig_max = max_sigma(edata, mat, 0, i0)
         im, fm = interval(edata, t_of_range(edata, mat, 0, 0.5 * (r0 + r1), i0))
-        eta, sig_el, _ = elastic_params(edata, mat, im, fm)
+        eta, sig_el, _ = elastic_params(edata, mat, 0, im, fm)
         e_end = energy_at(edata, t_of_range(edata, mat, 0, r1, i0))
         acc += sig_1 + sig_max + eta + sig_el + e_end
     return acc
@@ -60,7 +60,7 @@ def _deflections(edata, mat, energies, steps, state):
     for k in range(energies.size):
         t = grid_t(edata, energies[k])
         i, f = interval(edata, t)
-        eta, sig_el, _ = elastic_params(edata, mat, i, f)
+        eta, sig_el, _ = elastic_params(edata, mat, 0, i, f)
         mu = sample_msc_mu(edata, steps[k] * sig_el, eta, state)
         u, v, w = rotate(0.0, 0.0, 1.0, 1.0 - 2.0 * mu, 2.0 * math.pi * uniform(state))
         acc += w
@@ -73,7 +73,7 @@ def _lookups_only(edata, mat, energies, steps):
     for k in range(energies.size):
         t = grid_t(edata, energies[k])
         i, f = interval(edata, t)
-        eta, sig_el, _ = elastic_params(edata, mat, i, f)
+        eta, sig_el, _ = elastic_params(edata, mat, 0, i, f)
         acc += steps[k] * sig_el + eta
     return acc
 
@@ -113,7 +113,7 @@ def _step_lengths(edata, mat, energies, dt_loss, max_step_q1, state):
         t0 = grid_t(edata, energies[k])
         i0, f0 = interval(edata, t0)
         step = range_t(edata, mat, 0, t0) - range_t(edata, mat, 0, t0 + dt_loss)
-        sig_1 = elastic_params(edata, mat, i0, f0)[2]
+        sig_1 = elastic_params(edata, mat, 0, i0, f0)[2]
         if sig_1 > 0.0:
             step = min(step, max_step_q1 / sig_1)
         sig_max = max_sigma(edata, mat, 0, i0)

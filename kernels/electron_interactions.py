@@ -142,11 +142,11 @@ def select_discrete(edata, mat, p, E, state):
 
 
 @jit
-def elastic_params(edata, mat, i, f):
-    """(eta, sigma_el cm²/g, sigma_1 cm²/g) at interval i, fraction f (:func:`electron_index`): screening
-    parameter, total elastic and first transport cross sections per gram (screened Rutherford, the
-    same for e- and e+)."""
-    return _at(edata.eta[mat], i, f), _at(edata.sigma_el[mat], i, f), _at(edata.sigma_1[mat], i, f)
+def elastic_params(edata, mat, p, i, f):
+    """(eta, sigma_el cm²/g, sigma_1 cm²/g) of particle p at interval i, fraction f (:func:`electron_index`):
+    screening parameter, total elastic and first transport cross sections per gram (screened Rutherford;
+    with ``edata.spin`` the spin-corrected cross sections and the proposal's eta')."""
+    return _at(edata.eta[mat, p], i, f), _at(edata.sigma_el[mat, p], i, f), _at(edata.sigma_1[mat, p], i, f)
 
 
 # ---------------------------------------------------------------- piecewise-linear sampling
@@ -165,6 +165,14 @@ def _sample_linear(x, pdf, cdf, r):
 
 
 @jit
+def _grid_weight_index(x, n):
+    """Interval j and weight w of a fractional index x on nodes 0 .. n - 1, clamped (n >= 2)."""
+    x = min(max(x, 0.0), n - 1.0)
+    j = min(int(x), n - 2)
+    return j, x - j
+
+
+@jit
 def _grid_weight(grid, v):
     """Interval j and linear weight w of v in a sorted grid, v clamped to the grid's ends."""
     v = min(max(v, grid[0]), grid[-1])
@@ -173,6 +181,38 @@ def _grid_weight(grid, v):
 
 
 # ---------------------------------------------------------------- multiple elastic scattering
+
+@jit
+def spin_ratio(edata, mat, p, i, f, q1, mu):
+    """Spin rejection function rho (:mod:`mcdose.physics.elastic_spin`) at the energy of interval i,
+    fraction f, step moment q1 = lam G1 and mu: trilinear in (coarse ln E, q1, v = sqrt(mu))."""
+    c, wc = _grid_weight_index((i + f) / edata.spin_step, edata.spin_rho.shape[2])
+    k, wk = _grid_weight(edata.spin_q1, q1)
+    j, wj = _grid_weight(edata.spin_v, math.sqrt(mu))
+    r = edata.spin_rho[mat, p]
+    total = 0.0
+    for dc, a in ((0, 1.0 - wc), (1, wc)):
+        for dk, b in ((0, 1.0 - wk), (1, wk)):
+            row = r[c + dc, k + dk]
+            total += a * b * (row[j] + wj * (row[j + 1] - row[j]))
+    return total
+
+
+@jit
+def sample_elastic_mu(edata, mat, p, i, f, lam, eta, state):
+    """mu = (1 - cos theta)/2 after a step with lam mean elastic collisions of particle p at the energy of
+    interval i, fraction f. Without spin: :func:`sample_msc_mu`. With spin: its draws (lam, eta' from
+    :func:`elastic_params`) accepted with probability rho / rho_max (:func:`spin_ratio`; PIRS-701's spin
+    rejection, :mod:`mcdose.physics.elastic_spin`), so the step has the spin-corrected GS distribution."""
+    if not edata.spin:
+        return sample_msc_mu(edata, lam, eta, state)
+    q1 = lam * 2.0 * eta * ((1.0 + eta) * math.log1p(1.0 / eta) - 1.0)
+    bound = edata.spin_rho_max[mat, p, min(int((i + f) / edata.spin_step), edata.spin_rho.shape[2] - 1)]
+    while True:
+        mu = sample_msc_mu(edata, lam, eta, state)
+        if uniform(state) * bound <= spin_ratio(edata, mat, p, i, f, q1, mu):
+            return mu
+
 
 @jit
 def sample_msc_mu(edata, lam, eta, state):

@@ -58,7 +58,7 @@ from .codes import (BREMS, DELTA, DEPOSITED, E_MINUS, E_PLUS, ELECTRON, LOST_COU
                     STEP_FICTITIOUS, STEP_LOSS, STEP_Q1, STEP_REGION, STEP_VACUUM)
 from .electron_interactions import (delta_cosines, discrete_sigma, elastic_params, energy_at, grid_t, interval,
                                     max_sigma, range_of, range_t, sample_annihilation, sample_bhabha,
-                                    sample_brems_cos, sample_brems_energy, sample_moller, sample_msc_mu,
+                                    sample_brems_cos, sample_brems_energy, sample_moller, sample_elastic_mu,
                                     select_discrete, t_of_range)
 from .geometry import cross, distance_to_boundary, medium, safety
 from .mesh import mesh_safety, trace_mesh
@@ -220,7 +220,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
         if rho * geo.region_max_step[region] < step:
             step, limit = rho * geo.region_max_step[region], STEP_REGION
         if msc:
-            sig_1 = elastic_params(edata, mat, i0, f0)[2]
+            sig_1 = elastic_params(edata, mat, p, i0, f0)[2]
             if sig_1 > 0.0 and settings.max_step_q1 / sig_1 < step:
                 step, limit = settings.max_step_q1 / sig_1, STEP_Q1
         sig_max = max_sigma(edata, mat, p, i0)
@@ -260,8 +260,8 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
         x, y, z = x + tau * u, y + tau * v, z + tau * w
         if msc:                               # GS deflection of the whole step at its mid-point energy
             im, fm = interval(edata, t_of_range(edata, mat, p, r0 - 0.5 * step, i0))
-            eta, sig_el, _ = elastic_params(edata, mat, im, fm)
-            mu = sample_msc_mu(edata, step * sig_el, eta, state)
+            eta, sig_el, _ = elastic_params(edata, mat, p, im, fm)
+            mu = sample_elastic_mu(edata, mat, p, im, fm, step * sig_el, eta, state)
             u, v, w = rotate(u, v, w, 1.0 - 2.0 * mu, 2.0 * math.pi * uniform(state))
             rest = s - tau
             d2 = np.inf if inside else distance_to_boundary(geo, cell, x, y, z, u, v, w)

@@ -29,9 +29,9 @@ import numpy as np
 
 from .errors import InputError
 from .kernels.codes import ANNIHILATION, BREMS, DELTA, E_MINUS, E_PLUS
-from .physics import elastic
+from .physics import elastic, elastic_spin
 from .physics.bremsstrahlung import bremsstrahlung_dcs
-from .physics.material_tables import power_law_exponent, range_integral, tables
+from .physics.material_tables import power_law_exponent, range_integral, spin_tables, tables
 
 __all__ = ["ElectronData", "build_electron_data", "E_MINUS", "E_PLUS", "DELTA", "BREMS", "ANNIHILATION",
            "N_BREMS_X"]
@@ -53,8 +53,13 @@ class ElectronData(NamedTuple):
     e-), ANNIHILATION (in flight, positrons only); all zero with ``discrete=False``.
     ``sigma_max[mat, p, i]``: majorant of sum_k sigma over [energy[i] (1 - max_step_loss)(1 - 1e-3),
     energy[i + 1]] (as interpolated by the kernels).
-    ``eta, sigma_el, sigma_1 [mat, i]``: screening parameter, total elastic and first transport cross
-    sections per gram (cm²/g), screened Rutherford (:mod:`mcdose.physics.elastic`).
+    ``eta, sigma_el, sigma_1 [mat, p, i]``: screening parameter, total elastic and first transport cross
+    sections per gram (cm²/g): screened Rutherford (:mod:`mcdose.physics.elastic`), the same for e- and e+,
+    or with ``spin`` the spin-corrected ones and the proposal's eta' (:mod:`mcdose.physics.elastic_spin`).
+    ``spin``: whether multiple-scattering angles are corrected for spin by rejection with
+    ``spin_rho[mat, p, c, k, j]`` on the coarse energy nodes c (every ``spin_step``-th node of ``energy``),
+    step moments ``spin_q1[k]`` and ``spin_v[j]`` (v = sqrt(mu)); ``spin_rho_max[mat, p, c]`` bounds rho
+    over coarse nodes c and c + 1. Size-one placeholders without spin.
     ``brems_x[j]``: x in [0, 1], photon energy k = brems_threshold (T / brems_threshold)^x; nodes
     x = 1 - (1 - s)^3, s uniform (k dsigma/dk falls like a logarithm over the last 1e-3 of the
     spectrum): the piecewise-linear cdf is within 1e-5 of the exact one (water, lead, 20 keV - 50 MeV);
@@ -95,6 +100,12 @@ class ElectronData(NamedTuple):
     gs_ln_omega2: np.ndarray
     gs_pdf: np.ndarray
     gs_cdf: np.ndarray
+    spin: bool
+    spin_step: int
+    spin_q1: np.ndarray
+    spin_v: np.ndarray
+    spin_rho: np.ndarray
+    spin_rho_max: np.ndarray
     delta_threshold: float
     brems_threshold: float
     max_step_loss: float
@@ -155,9 +166,17 @@ def _majorant(total: np.ndarray, energy: np.ndarray, inv_dln_e: float, max_step_
     return out * (1.0 + 1e-12)
 
 
+def _node_pair_max(rho: np.ndarray) -> np.ndarray:
+    """max of rho[mat, p, c, ...] over coarse nodes c and c + 1 (the last node alone), times 1 + 1e-12."""
+    node = rho.max(axis=(3, 4))
+    pair = node.copy()
+    pair[:, :, :-1] = np.maximum(node[:, :, :-1], node[:, :, 1:])
+    return pair * (1.0 + 1e-12)
+
+
 def build_electron_data(materials, delta_threshold: float = 0.010, brems_threshold: float = 0.010,
                         max_step_loss: float = 0.25, discrete: bool = True,
-                        brems_enhancement: float = 1.0) -> ElectronData:
+                        brems_enhancement: float = 1.0, spin: bool = False) -> ElectronData:
     """Electron/positron tables of ``materials`` (:class:`Material`, ids or aliases) for the kernels.
 
     delta_threshold, brems_threshold: MeV, production thresholds of delta rays (kinetic) and
@@ -165,7 +184,7 @@ def build_electron_data(materials, delta_threshold: float = 0.010, brems_thresho
     reach of ``sigma_max``).  ``discrete=False`` switches discrete events off: unrestricted
     stopping powers, zero discrete cross sections (the CSDA limit). ``brems_enhancement`` f >= 1 multiplies the
     discrete bremsstrahlung cross section (BCSE, see :class:`ElectronData`); the continuous (restricted) losses
-    are unchanged.
+    are unchanged. ``spin`` switches on the spin (Mott) correction of elastic scattering.
     """
     if not (0.0 < max_step_loss < 1.0):
         raise InputError(f"max_step_loss: {max_step_loss!r} is not allowed: fraction of E, must be > 0 and < 1")
@@ -181,7 +200,10 @@ def build_electron_data(materials, delta_threshold: float = 0.010, brems_thresho
     rng = np.zeros((n_mat, 2, n_e))
     exponent = np.zeros((n_mat, 2))
     sigma = np.zeros((n_mat, 2, 3, n_e))
-    eta, sigma_el, sigma_1 = (np.zeros((n_mat, n_e)) for _ in range(3))
+    eta, sigma_el, sigma_1 = (np.zeros((n_mat, 2, n_e)) for _ in range(3))
+    n_c = (n_e - 1) // elastic_spin.SPIN_ENERGY_STEP + 1 if spin else 1
+    shape = (n_mat, 2, n_c, elastic_spin.SPIN_Q1.size, elastic_spin.SPIN_V.size) if spin else (1, 1, 1, 1, 2)
+    spin_rho = np.ones(shape)
     brems_pdf = np.zeros((n_mat, n_e, N_BREMS_X))
     brems_cdf = np.zeros((n_mat, n_e, N_BREMS_X))
     rr_energy = np.zeros(n_mat)
@@ -200,7 +222,12 @@ def build_electron_data(materials, delta_threshold: float = 0.010, brems_thresho
         for p in range(2):
             rng[m, p] = range_integral(energy, dedx[m, p])
             exponent[m, p] = 1.0 + power_law_exponent(energy, dedx[m, p])
-        eta[m], sigma_el[m], sigma_1[m] = a["elastic_eta"], a["elastic_sigma"], a["elastic_sigma_1"]
+        if spin:
+            st = spin_tables(t.material)
+            eta[m], sigma_el[m], sigma_1[m] = st["eta"], st["sigma"], st["sigma_1"]
+            spin_rho[m] = st["rho"]
+        else:
+            eta[m], sigma_el[m], sigma_1[m] = a["elastic_eta"], a["elastic_sigma"], a["elastic_sigma_1"]
         brems_pdf[m], brems_cdf[m] = _brems_table(t.material, energy, brems_threshold, brems_x)
         rr_energy[m] = _range_rejection_energy(energy, a["s_col"], a["s_rad"])
     sigma_max = _majorant(sigma.sum(axis=2), energy, inv_dln_e, max_step_loss)
@@ -215,5 +242,8 @@ def build_electron_data(materials, delta_threshold: float = 0.010, brems_thresho
         brems_x=brems_x, brems_pdf=brems_pdf, brems_cdf=brems_cdf,
         gs_ln_lambda=np.array(gs.ln_lambda), gs_q1=np.array(gs.q1), gs_u=np.array(gs.u),   # writable copies
         gs_ln_omega2=np.log(gs.omega2), gs_pdf=gs_pdf, gs_cdf=gs_cdf,
+        spin=bool(spin), spin_step=elastic_spin.SPIN_ENERGY_STEP, spin_q1=np.array(elastic_spin.SPIN_Q1),
+        spin_v=np.array(elastic_spin.SPIN_V if spin else [0.0, 1.0]), spin_rho=spin_rho,
+        spin_rho_max=_node_pair_max(spin_rho),
         delta_threshold=float(delta_threshold), brems_threshold=float(brems_threshold),
         max_step_loss=float(max_step_loss), rr_energy=rr_energy, brems_enhancement=float(brems_enhancement))

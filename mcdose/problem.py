@@ -134,7 +134,8 @@ class TransportProblem:
         self.edata = build_electron_data(materials, physics["delta_threshold"], physics["brems_threshold"],
                                          physics["max_step_loss"], discrete=bool(physics["discrete_events"]),
                                          brems_enhancement=float((variance_reduction or {}).get("brems_enhancement",
-                                                                                                1.0)))
+                                                                                                1.0)),
+                                         spin=bool(physics["spin"]))
         self.source = source_arrays(source)
         self.settings = with_variance_reduction(self.settings, variance_reduction or {}, self.source.weight)
         check_scene(source, self.geo, self.source)

@@ -395,6 +395,8 @@ SECTIONS = {
         "multiple_scattering": Field("bool", True, doc="multiple elastic scattering of electrons (off: verification only)"),
         "discrete_events": Field("bool", True, doc="discrete delta rays, bremsstrahlung and annihilation in flight "
                                  "(off: unrestricted stopping powers, verification only)"),
+        "spin": Field("bool", False, doc="spin (Mott) correction of elastic scattering (off: screened Rutherford, "
+                      "as EGSnrc with spin effects off)"),
     }, required=False),
     "variance_reduction": SectionSchema("weight-correct variance reduction (dose unbiased: the analog run's mean)", {
         "brems_splitting": Field("int", 1, ge=1, le=1000, doc="photons each bremsstrahlung event is split into, "

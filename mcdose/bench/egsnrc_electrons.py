@@ -137,8 +137,10 @@ def _case(case: str) -> Case:
     return CASES[case]
 
 
-def config(case: str, histories: int = 200_000, batches: int = 20, threads: int = 0, seed: int = 2024) -> dict:
-    """The mcdose configuration of `case`: EGSnrc's geometry, source, scoring mesh and 10 keV cut-offs."""
+def config(case: str, histories: int = 200_000, batches: int = 20, threads: int = 0, seed: int = 2024,
+           spin: bool = False) -> dict:
+    """The mcdose configuration of `case`: EGSnrc's geometry, source, scoring mesh and 10 keV cut-offs, and
+    EGSnrc's reference runs' elastic scattering (spin effects off) unless ``spin``."""
     energy = _case(case).energy_mev
     if CASES[case].applicator:
         half_angle = np.degrees(np.arctan(APP9_CONE_RADIUS_CM / (APP9_TUBE["length"] + APP9_SOURCE_Z_CM)))
@@ -159,7 +161,7 @@ def config(case: str, histories: int = 200_000, batches: int = 20, threads: int 
         "scoring": {"mesh": "cylindrical", "r_edges": list(R_EDGES_CM),
                     "z_edges": {"min": 0.0, "max": PHANTOM_LENGTH_CM, "step": SLAB_CM}},
         "physics": {"electron_cutoff": CUTOFF_MEV, "photon_cutoff": CUTOFF_MEV,
-                    "delta_threshold": CUTOFF_MEV, "brems_threshold": CUTOFF_MEV},
+                    "delta_threshold": CUTOFF_MEV, "brems_threshold": CUTOFF_MEV, "spin": spin},
     }
 
 

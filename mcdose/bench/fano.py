@@ -36,8 +36,9 @@ def batch_run(problem, n: int, seed: int = 1, batches: int = 10, threads: int = 
     return e.mean(axis=0), e.std(axis=0, ddof=1) / math.sqrt(batches), counters
 
 
-def problem(energy: float, cavity_radius: float, cavity_height: float, wall: float) -> tuple:
-    """(TransportProblem, mass of all the matter in g) of the Fano cavity for `energy` MeV electrons."""
+def problem(energy: float, cavity_radius: float, cavity_height: float, wall: float, spin: bool = False) -> tuple:
+    """(TransportProblem, mass of all the matter in g) of the Fano cavity for `energy` MeV electrons
+    (``spin``: elastic scattering with the spin correction)."""
     from ..config import physics_section
     from ..geometry import Cell, Geometry, cylinder, zplane
     from ..materials import get
@@ -59,15 +60,15 @@ def problem(energy: float, cavity_radius: float, cavity_height: float, wall: flo
                                 "z_edges": [0.0, z0 - layer, z0, z1, z1 + layer, z2]})
     source = {"type": "volume", "particle": "electron", "energy": energy,
               "box": (-outer, outer, -outer, outer, 0.0, z2)}
-    physics = physics_section(brems_threshold=2.0 * energy)
+    physics = physics_section(brems_threshold=2.0 * energy, spin=spin)
     mass = math.pi * outer ** 2 * z2 - math.pi * a * a * h * (1.0 - 1e-3)
     return TransportProblem(geometry, grid, get, source, physics, "analog"), mass
 
 
-def fano(energy: float, histories: int | None = None, seed: int = 1, threads: int = 0) -> tuple:
+def fano(energy: float, histories: int | None = None, seed: int = 1, threads: int = 0, spin: bool = False) -> tuple:
     """(dose / emitted energy per unit mass in BINS order, its 1-sigma, counters per particle) of `histories`
     (default HISTORIES[energy]) electrons of `energy` MeV."""
-    fano_problem, mass = problem(energy, **GEOMETRY[energy])
+    fano_problem, mass = problem(energy, **GEOMETRY[energy], spin=spin)
     edep, sigma, counters = batch_run(fano_problem, histories or HISTORIES[energy], seed, BATCHES, threads)
     expected = energy / mass                          # MeV per gram per emitted electron
     masses = fano_problem.masses.reshape(-1)

@@ -26,7 +26,7 @@ import xraylib
 
 from ..errors import InputError
 from ..materials import Material, get as get_material
-from . import annihilation, bremsstrahlung, cache, collision, elastic, photon
+from . import annihilation, bremsstrahlung, cache, collision, elastic, elastic_spin, photon
 
 PHYSICS_VERSION = "1"   # bump on a change of table layout; model changes are caught by the source digest
 E_MIN, E_MAX = 1e-3, 50.0          # MeV, table range for photons and electrons
@@ -186,6 +186,21 @@ def physics_digest() -> str:
     return h.hexdigest()[:12]
 
 
+def _cached(m: Material, key: str, build) -> dict:
+    """Arrays of material m under cache key `key`: from memory, the disk cache, or build() (then written)."""
+    version = physics_digest()
+    key = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', m.name)}-{m.key()}-{key}-{version}"
+    if key not in _MEMORY:
+        path = cache.cache_dir() / f"{key}.h5"
+        arrays = cache.read(path, version)
+        if arrays is None:
+            arrays = build()
+            cache.write(path, arrays, version, {"material": m.name, "composition": m.composition_text(),
+                                                "density": m.density, "I_eV": m.I_eV})
+        _MEMORY[key] = arrays
+    return _MEMORY[key]
+
+
 def tables(material, delta_threshold: float = 0.010, brems_threshold: float = 0.010) -> MaterialTables:
     """Physics tables of a material (id, alias or :class:`Material`), from memory, disk cache or built.
 
@@ -196,16 +211,14 @@ def tables(material, delta_threshold: float = 0.010, brems_threshold: float = 0.
     for name, value, top in (("delta_threshold", delta_threshold, 1.0), ("brems_threshold", brems_threshold, E_MAX)):
         if not (E_MIN <= value <= top):
             raise InputError(f"physics.{name}: {value!r} is not allowed: MeV, must be >= {E_MIN:g} and <= {top:g}")
-    version = physics_digest()
-    key = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', m.name)}-{m.key()}-d{delta_threshold:.6g}-b{brems_threshold:.6g}-{version}"
-    if key in _MEMORY:
-        return _MEMORY[key]
-    path = cache.cache_dir() / f"{key}.h5"
-    arrays = cache.read(path, version)
-    if arrays is None:
-        arrays = _build(m, delta_threshold, brems_threshold)
-        cache.write(path, arrays, version, {"material": m.name, "composition": m.composition_text(),
-                                                   "density": m.density, "I_eV": m.I_eV})
-    result = MaterialTables(m, delta_threshold, brems_threshold, arrays)
-    _MEMORY[key] = result
-    return result
+    arrays = _cached(m, f"d{delta_threshold:.6g}-b{brems_threshold:.6g}",
+                     lambda: _build(m, delta_threshold, brems_threshold))
+    return MaterialTables(m, delta_threshold, brems_threshold, arrays)
+
+
+def spin_tables(material) -> dict:
+    """Spin-corrected elastic arrays of a material on :func:`electron_grid` (:func:`.elastic_spin.spin_table`),
+    from memory, disk cache or built (a few seconds per material)."""
+    m = get_material(material)
+    return _cached(m, "spin", lambda: {k: np.ascontiguousarray(v) for k, v in
+                                        elastic_spin.spin_table(m, electron_grid()).items()})

@@ -53,7 +53,7 @@ def _eval(edata, which, mat, p, energies, out):
             out[j] = ei.max_sigma(edata, mat, p, ei.electron_index(edata, E)[0])
         elif which <= 6:
             i, f = ei.electron_index(edata, E)
-            out[j] = ei.elastic_params(edata, mat, i, f)[which - 4]
+            out[j] = ei.elastic_params(edata, mat, p, i, f)[which - 4]
         else:
             i, f = ei.electron_index(edata, E)
             out[j] = ei._partial_sigma(edata, mat, p, which - 7, i, f, E)
@@ -92,7 +92,7 @@ def test_layout_and_build_time():
     assert (time.perf_counter() - start) / 2 < 3.0
     n_e = d.energy.size
     assert d.dedx.shape == d.range.shape == d.sigma_max.shape == (2, 2, n_e)
-    assert d.sigma.shape == (2, 2, 3, n_e) and d.eta.shape == d.sigma_el.shape == d.sigma_1.shape == (2, n_e)
+    assert d.sigma.shape == (2, 2, 3, n_e) and d.eta.shape == d.sigma_el.shape == d.sigma_1.shape == (2, 2, n_e)
     assert d.brems_pdf.shape == d.brems_cdf.shape == (2, n_e, d.brems_x.size)
     assert d.gs_pdf.shape == d.gs_cdf.shape == (d.gs_ln_lambda.size, d.gs_q1.size, d.gs_u.size)
     for name, value in d._asdict().items():
@@ -117,9 +117,10 @@ def test_nodes_equal_tables(data):
         np.testing.assert_array_equal(data.sigma[m, 1, BREMS], a["sigma_brems"])
         np.testing.assert_array_equal(data.sigma[m, 0, ANNIHILATION], 0.0)
         np.testing.assert_array_equal(data.sigma[m, 1, ANNIHILATION], a["sigma_annihilation"])
-        np.testing.assert_array_equal(data.eta[m], a["elastic_eta"])
-        np.testing.assert_array_equal(data.sigma_el[m], a["elastic_sigma"])
-        np.testing.assert_array_equal(data.sigma_1[m], a["elastic_sigma_1"])
+        for p in range(2):   # screened Rutherford: the same for e- and e+
+            np.testing.assert_array_equal(data.eta[m, p], a["elastic_eta"])
+            np.testing.assert_array_equal(data.sigma_el[m, p], a["elastic_sigma"])
+            np.testing.assert_array_equal(data.sigma_1[m, p], a["elastic_sigma_1"])
         # look-ups hit the nodes
         inner = data.energy[1:-1]
         np.testing.assert_allclose(look(data, 0, m, 0, inner), data.dedx[m, 0, 1:-1], rtol=1e-12)

@@ -78,12 +78,13 @@ def test_step_counters_count_the_straight_tracks_steps():
 # ------------------------------------------------------------------------------- Fano cavity
 
 @pytest.mark.parametrize("energy", [1.0])
-def test_fano_cavity(energy):
+@pytest.mark.parametrize("spin", [False, True])
+def test_fano_cavity(energy, spin):
     """Fano: uniform emission per unit mass => the dose in the low-density cavity, and in thin
     wall layers above and below it, equals the emitted energy per unit mass. Allowance 0.5 % (the
     issue's criterion) + 3 sigma (sigma ~ 0.3 % here; the slow test below has 10 times the histories). The
-    problem: mcdose.bench.fano (also run by mcdose bench)."""
-    ratio, sigma, counters = fano(energy)
+    problem: mcdose.bench.fano (also run by mcdose bench); with and without the spin correction."""
+    ratio, sigma, counters = fano(energy, spin=spin)
     _assert_energy_conserved(counters)
     for k in range(3):
         assert abs(ratio[k] - 1.0) < ALLOWANCE + K_SIGMA * sigma[k], (k, ratio, sigma)
@@ -91,8 +92,9 @@ def test_fano_cavity(energy):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("energy", [1.0, 10.0])
-def test_fano_cavity_high_statistics(energy):
-    ratio, sigma, counters = fano(energy, 10 * HISTORIES[energy])
+@pytest.mark.parametrize("spin", [False, True])
+def test_fano_cavity_high_statistics(energy, spin):
+    ratio, sigma, counters = fano(energy, 10 * HISTORIES[energy], spin=spin)
     _assert_energy_conserved(counters)
     for k in range(3):
         assert abs(ratio[k] - 1.0) < ALLOWANCE + K_SIGMA * sigma[k], (k, ratio, sigma)
