@@ -207,7 +207,9 @@ def sample_elastic_mu(edata, mat, p, i, f, lam, eta, state):
     if not edata.spin:
         return sample_msc_mu(edata, lam, eta, state)
     q1 = lam * 2.0 * eta * ((1.0 + eta) * math.log1p(1.0 / eta) - 1.0)
-    bound = edata.spin_rho_max[mat, p, min(int((i + f) / edata.spin_step), edata.spin_rho.shape[2] - 1)]
+    c, _ = _grid_weight_index((i + f) / edata.spin_step, edata.spin_rho.shape[2])
+    k, _ = _grid_weight(edata.spin_q1, q1)
+    bound = edata.spin_rho_max[mat, p, c, k]
     while True:
         mu = sample_msc_mu(edata, lam, eta, state)
         if uniform(state) * bound <= spin_ratio(edata, mat, p, i, f, q1, mu):

@@ -58,8 +58,8 @@ class ElectronData(NamedTuple):
     or with ``spin`` the spin-corrected ones and the proposal's eta' (:mod:`mcdose.physics.elastic_spin`).
     ``spin``: whether multiple-scattering angles are corrected for spin by rejection with
     ``spin_rho[mat, p, c, k, j]`` on the coarse energy nodes c (every ``spin_step``-th node of ``energy``),
-    step moments ``spin_q1[k]`` and ``spin_v[j]`` (v = sqrt(mu)); ``spin_rho_max[mat, p, c]`` bounds rho
-    over coarse nodes c and c + 1. Size-one placeholders without spin.
+    step moments ``spin_q1[k]`` and ``spin_v[j]`` (v = sqrt(mu)); ``spin_rho_max[mat, p, c, k]`` bounds rho
+    over coarse nodes c, c + 1 and step-moment nodes k, k + 1. Size-one placeholders without spin.
     ``brems_x[j]``: x in [0, 1], photon energy k = brems_threshold (T / brems_threshold)^x; nodes
     x = 1 - (1 - s)^3, s uniform (k dsigma/dk falls like a logarithm over the last 1e-3 of the
     spectrum): the piecewise-linear cdf is within 1e-5 of the exact one (water, lead, 20 keV - 50 MeV);
@@ -167,11 +167,14 @@ def _majorant(total: np.ndarray, energy: np.ndarray, inv_dln_e: float, max_step_
 
 
 def _node_pair_max(rho: np.ndarray) -> np.ndarray:
-    """max of rho[mat, p, c, ...] over coarse nodes c and c + 1 (the last node alone), times 1 + 1e-12."""
-    node = rho.max(axis=(3, 4))
-    pair = node.copy()
-    pair[:, :, :-1] = np.maximum(node[:, :, :-1], node[:, :, 1:])
-    return pair * (1.0 + 1e-12)
+    """Bound [mat, p, c, k] of rho[mat, p, c', k', :] over c' in {c, c + 1} and k' in {k, k + 1} (the last node
+    alone), times 1 + 1e-12: the largest value the interpolation inside that cell can take."""
+    out = rho.max(axis=4)
+    for axis in (2, 3):
+        pair = np.moveaxis(out, axis, 0).copy()
+        pair[:-1] = np.maximum(pair[:-1], pair[1:])
+        out = np.moveaxis(pair, 0, axis)
+    return np.ascontiguousarray(out) * (1.0 + 1e-12)
 
 
 def build_electron_data(materials, delta_threshold: float = 0.010, brems_threshold: float = 0.010,

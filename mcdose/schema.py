@@ -395,7 +395,7 @@ SECTIONS = {
         "multiple_scattering": Field("bool", True, doc="multiple elastic scattering of electrons (off: verification only)"),
         "discrete_events": Field("bool", True, doc="discrete delta rays, bremsstrahlung and annihilation in flight "
                                  "(off: unrestricted stopping powers, verification only)"),
-        "spin": Field("bool", False, doc="spin (Mott) correction of elastic scattering (off: screened Rutherford, "
+        "spin": Field("bool", True, doc="spin (Mott) correction of elastic scattering (off: screened Rutherford, "
                       "as EGSnrc with spin effects off)"),
     }, required=False),
     "variance_reduction": SectionSchema("weight-correct variance reduction (dose unbiased: the analog run's mean)", {

@@ -52,7 +52,7 @@ SPIN_ENERGY_STEP = 8
 L_MAX = 6000
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=8192)
 def _element_ratio(Z: int, T: float, positron: bool) -> np.ndarray:
     return mott_ratio(Z, T, 2.0 * np.arcsin(V_NODES), positron=positron)
 

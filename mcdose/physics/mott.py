@@ -32,6 +32,7 @@ import numpy as np
 from scipy.special import loggamma
 
 from ..errors import InputError
+from ..kernels._jit import jit
 from .constants import ELECTRON_MASS_MEV, FINE_STRUCTURE
 
 __all__ = ["mott_ratio", "small_angle_slope", "THETA_SERIES"]
@@ -76,6 +77,25 @@ def _reduce(c: np.ndarray, m: int) -> np.ndarray:
     return out[:-1]
 
 
+@jit
+def _amplitude_sums(a, b, x, sin_theta):
+    """f = sum_l a_l P_l(x) and g = sum_l b_l P_l^1(x) at each x (upward Legendre recurrence; P_1^1 = sin
+    theta and P_l^1 = l (P_{l-1} - x P_l) / sin theta, signs irrelevant in |g|^2)."""
+    f = np.empty(x.size, np.complex128)
+    g = np.empty(x.size, np.complex128)
+    for k in range(x.size):
+        sin = sin_theta[k]
+        p_prev, p = 1.0, x[k]
+        fk = a[0] + a[1] * p
+        gk = b[1] * sin
+        for l in range(1, a.size - 1):
+            p_prev, p = p, ((2 * l + 1) * x[k] * p - l * p_prev) / (l + 1)
+            fk += a[l + 1] * p
+            gk += b[l + 1] * (l + 1) * (p_prev - x[k] * p) / sin
+        f[k], g[k] = fk, gk
+    return f, g
+
+
 def _series_ratio(Z: int, y: float, beta: float, gamma: float, theta: np.ndarray) -> np.ndarray:
     n = N_PARTIAL_WAVES + N_REDUCTIONS + 1
     e_minus, e_plus = _phase_factors(Z, y, gamma, n)
@@ -85,18 +105,9 @@ def _series_ratio(Z: int, y: float, beta: float, gamma: float, theta: np.ndarray
     b[0] = 0.0
     for _ in range(N_REDUCTIONS):
         a, b = _reduce(a, 0), _reduce(b, 1)
-    a, b = a[:N_PARTIAL_WAVES], b[:N_PARTIAL_WAVES]
     x = np.cos(theta)
-    sin = np.sin(theta)
-    f = np.zeros(x.size, complex)
-    g = np.zeros(x.size, complex)
-    p_prev, p = np.ones_like(x), x.copy()
-    f += a[0] + a[1] * p
-    g += b[1] * sin                                   # P_1^1 = sin theta (sign irrelevant in |g|^2)
-    for k in range(1, N_PARTIAL_WAVES - 1):
-        p_prev, p = p, ((2 * k + 1) * x * p - k * p_prev) / (k + 1)          # P_{k+1}
-        f += a[k + 1] * p
-        g += b[k + 1] * (k + 1) * (p_prev - x * p) / sin                   # P_{k+1}^1
+    f, g = _amplitude_sums(np.ascontiguousarray(a[:N_PARTIAL_WAVES]), np.ascontiguousarray(b[:N_PARTIAL_WAVES]), x,
+                           np.sin(theta))
     scale = (1.0 - x) ** N_REDUCTIONS
     v2 = (1.0 - x) / 2.0
     return (np.abs(f / scale) ** 2 + np.abs(g / scale) ** 2) * v2**2 / y**2

@@ -9,6 +9,8 @@ roulette of the charged particles and of the split photons, with BCSE alone and 
 directional splitting (photons not aimed at a sphere over the water rouletted); the energy balance closes in
 expectation.
 """
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -28,10 +30,19 @@ TARGET = {
 }
 
 
-def _photons(result) -> tuple:
+def _photons(result, aimed_at=None) -> tuple:
     """(mean, sigma) per electron of the photon weight crossing each plane (backwards, forwards) in each
-    energy bin, from the per-history sums (histories are independent)."""
+    energy bin, from the per-history sums (histories are independent); with ``aimed_at`` = (centre, radius),
+    only the photons whose flight heads into that sphere."""
     ps, n = result.phase_space, result.metadata["histories"]
+    if aimed_at is not None:
+        centre, radius = aimed_at
+        position = np.stack([ps.column(k) for k in "xyz"], axis=1)
+        direction = np.stack([ps.column(k) for k in "uvw"], axis=1)
+        to_centre = np.asarray(centre) - position
+        along = np.einsum("ij,ij->i", to_centre, direction)
+        miss2 = np.einsum("ij,ij->i", to_centre, to_centre) - along**2
+        ps = replace(ps, records=ps.records[(along > 0) & (miss2 < radius**2)])
     key = ps.column("batch") * 10**7 + ps.column("history")
     _, history = np.unique(key, return_inverse=True)
     nb = len(BINS) - 1
@@ -77,8 +88,10 @@ def test_splitting_with_roulette_is_unbiased(analog, settings):
 def test_directional_splitting_is_unbiased_and_gains_in_its_field(analog):
     """Splitting 50 with a sphere of interest (radius 1 cm about (0, 0, 1.5) in the water: a 36-degree cone seen
     from the target): the photon numbers on both sides and the dose behind agree with the analog run within 4
-    sigma; the photons aimed away (backwards) are rouletted, so only the forward ones and the dose gain."""
+    sigma; the photons aimed away are rouletted, so the gain is in the photons aimed into the sphere (counted
+    on the forward plane) and in the dose."""
     settings = {"brems_splitting": 50, "splitting_field_center": [0.0, 0.0, 1.5], "splitting_field_radius": 1.0}
+    field = (settings["splitting_field_center"], settings["splitting_field_radius"])
     vr = mcdose.run({**TARGET, "variance_reduction": settings}, threads=2)
     (ma, sa), (mv, sv) = _photons(analog), _photons(vr)
     assert np.all(np.abs(ma - mv) <= 4 * np.hypot(sa, sv)), (ma, mv, sa, sv)
@@ -86,8 +99,13 @@ def test_directional_splitting_is_unbiased_and_gains_in_its_field(analog):
     ua, uv = da * analog.uncertainty.ravel(), dv * vr.uncertainty.ravel()
     assert np.all(np.abs(da - dv) <= 4 * np.hypot(ua, uv))
     forward = slice(len(BINS) - 1, None)
-    assert _variance_per_history(sv[forward], vr) < _variance_per_history(sa[forward], analog)
-    assert np.sum(uv ** 2) * vr.metadata["histories"] < np.sum(ua ** 2) * analog.metadata["histories"]
+    (_, sa_field), (_, sv_field) = _photons(analog, field), _photons(vr, field)
+    assert _variance_per_history(sv_field[forward], vr) < _variance_per_history(sa_field[forward], analog)
+    # the dose gains where the split photons go: the mesh bins z 0.5-1 and 1-2 cm (r < 1 cm) inside the sphere;
+    # the bins nearer the target lie mostly outside the 36-degree cone, where the survivors of the roulette
+    # carry the analog weight (their variance is the analog one, and 10-batch estimates of it scatter by ~50 %)
+    inside = slice(2, None)
+    assert np.sum(uv[inside] ** 2) * vr.metadata["histories"] < np.sum(ua[inside] ** 2) * analog.metadata["histories"]
 
 
 def test_energy_balance_closes_in_expectation(analog):

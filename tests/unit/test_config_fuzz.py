@@ -22,7 +22,7 @@ from mcdose.schema import SECTIONS
 
 PHYSICS = {"electron_cutoff": 0.01, "photon_cutoff": 0.001, "delta_threshold": 0.01, "brems_threshold": 0.01,
            "electrons": "transport", "woodcock": True, "max_step_loss": 0.25, "max_step_scatter": 0.2,
-           "range_rejection": True, "multiple_scattering": True, "discrete_events": True}
+           "range_rejection": True, "multiple_scattering": True, "discrete_events": True, "spin": True}
 RUN = {"histories": 1000, "batches": 10, "seed": 7, "threads": 1}
 CARTESIAN = {"mesh": "cartesian", "x_edges": [-5.0, 0.0, 5.0], "y_edges": [-5.0, 5.0],
              "z_edges": {"min": 0.0, "max": 4.0, "step": 1.0}, "estimator": "analog"}
