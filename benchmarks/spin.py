@@ -54,7 +54,7 @@ def _lead_slab(histories: int) -> None:
         with_lead = mcdose.run(backscatter.slab_config(histories, spin, lead=True))
         without = mcdose.run(backscatter.slab_config(histories, spin, lead=False))
         ratio, sigma = backscatter.enhancement(with_lead, without)
-        print(f"9 MeV, 3 mm lead at 1.5 cm, dose 1.45-1.50 cm (r < 1 cm) with / without lead, spin "
+        print(f"9 MeV, 3 mm lead at 1.5 cm, dose 1.45-1.50 cm (r < 2 cm) with / without lead, spin "
               f"{'on' if spin else 'off'}: {ratio:.3f} ± {sigma:.3f}")
 
 
@@ -65,7 +65,7 @@ def main(argv=None) -> None:
     print(f"CPU: {cpu_model()}")
     _beams(args.histories)
     _backscatter(max(2_000, args.histories // 10))
-    _lead_slab(args.histories)
+    _lead_slab(max(2_000, args.histories // 2))
 
 
 if __name__ == "__main__":

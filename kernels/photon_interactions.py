@@ -42,16 +42,23 @@ def energy_index(data, E):
 
 
 @jit
-def _at(row, i, f):
-    """Row value at interval i, fraction f: linear in ln E."""
-    return row[i] + f * (row[i + 1] - row[i])
+def _at2(table, a, i, f):
+    """table[a] at interval i, fraction f, linear in ln E, indexed in place (a row view per call costs more
+    than the interpolation)."""
+    return table[a, i] + f * (table[a, i + 1] - table[a, i])
+
+
+@jit
+def _at3(table, a, b, i, f):
+    """table[a, b] at interval i, fraction f, linear in ln E, indexed in place."""
+    return table[a, b, i] + f * (table[a, b, i + 1] - table[a, b, i])
 
 
 @jit
 def mu_process(data, mat, E, process):
     """Mass attenuation coefficient (cm²/g) of ``process`` (PHOTOELECTRIC ... PAIR, or TOTAL) at E (MeV)."""
     i, f = energy_index(data, E)
-    return _at(data.mu[mat, process], i, f)
+    return _at3(data.mu, mat, process, i, f)
 
 
 @jit
@@ -64,17 +71,16 @@ def mu_total(data, mat, E):
 def mu_en(data, mat, E):
     """Mass energy-absorption coefficient mu_en/rho, cm²/g, at E (MeV) (track-length kerma scoring)."""
     i, f = energy_index(data, E)
-    return _at(data.mu_en[mat], i, f)
+    return _at2(data.mu_en, mat, i, f)
 
 
 @jit
 def select_interaction(data, mat, E, state):
     """Process code PHOTOELECTRIC, INCOHERENT, COHERENT or PAIR with probability mu_p / mu_total."""
     i, f = energy_index(data, E)
-    mu = data.mu[mat]
-    r = uniform(state) * _at(mu[TOTAL], i, f)
+    r = uniform(state) * _at3(data.mu, mat, TOTAL, i, f)
     for p in range(PAIR):
-        r -= _at(mu[p], i, f)
+        r -= _at3(data.mu, mat, p, i, f)
         if r < 0.0:
             return p
     return PAIR
@@ -83,10 +89,10 @@ def select_interaction(data, mat, E, state):
 @jit
 def _choose_element(data, mat, which, i, f, u):
     """Element index (into the per-element arrays) for process ``which`` (0 photo, 1 pair), uniform u."""
-    cum = data.element_cum[mat, which]
+    cum = data.element_cum
     n = data.n_elements[mat]
     for k in range(n - 1):
-        if u < _at(cum[k], i, f):
+        if u < cum[mat, which, k, i] + f * (cum[mat, which, k, i + 1] - cum[mat, which, k, i]):
             return data.element_index[mat, k]
     return data.element_index[mat, n - 1]
 
@@ -250,7 +256,7 @@ def sample_photoelectric(data, mat, E, state):
     el = _choose_element(data, mat, _BY_PHOTO, i, f, uniform(state))
     u = uniform(state)
     for s in range(4):
-        if u < _at(data.shell_cum[el, s], i, f):
+        if u < _at3(data.shell_cum, el, s, i, f):
             if E > data.binding[el, s] and uniform(state) < data.fluor_yield[el, s]:
                 e_fl = _line_energy(data, el, s, uniform(state))
                 return E - e_fl, e_fl
@@ -282,7 +288,7 @@ def sample_pair(data, mat, E, state):
     i, f = energy_index(data, E)
     el = _choose_element(data, mat, _BY_PAIR, i, f, uniform(state))
     r = data.pair_r[el]
-    g0 = _at(data.pair_g0[el], i, f)
+    g0 = _at2(data.pair_g0, el, i, f)
     f1, f2 = screening_functions(2.0 * r / k)
     bound = max(f1 + g0, 0.0) + max(f2 + g0, 0.0) / 6.0
     e_min = 1.0 / k

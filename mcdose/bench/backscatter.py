@@ -5,9 +5,9 @@ Backscatter coefficients: a pencil beam of electrons of T0 (MeV) at normal incid
 1.2 CSDA ranges thick and 40 cm wide (the world is the slab); a plane scorer on the entrance face records
 every particle leaving through it. Number coefficient = electrons crossing backwards per incident electron
 (secondaries included, as a collector counts them); energy coefficient = their kinetic energy over T0.
-Lead-slab enhancement: a 9 MeV beam (radius 5 cm) on water with a 3 mm lead slab (20 x 20 cm) whose upstream
-face is at 1.5 cm depth; dose on the axis (r < 1 cm) in the 0.05 cm slab just upstream of the lead, over the
-same slab's dose without the lead. Units cm, MeV. Used by benchmarks/spin.py and tests/physics/test_backscatter.py.
+Lead-slab enhancement: a 9 MeV beam (radius 3 cm) on water with a 3 mm lead slab (20 x 20 cm) whose upstream
+face is at 1.5 cm depth; dose near the axis (r < 2 cm) in the 0.05 cm slab just upstream of the lead, over the
+same slab's dose without the lead (electrons in lead cost ~6 ms per history: keep the histories modest). Units cm, MeV. Used by benchmarks/spin.py and tests/physics/test_backscatter.py.
 """
 from __future__ import annotations
 
@@ -51,10 +51,10 @@ def slab_config(histories: int, spin: bool, lead: bool, batches: int = 10, seed:
               "size": [SLAB_WIDTH_CM, SLAB_WIDTH_CM, SLAB_THICKNESS_CM],
               "center": [0.0, 0.0, SLAB_DEPTH_CM + 0.5 * SLAB_THICKNESS_CM]}] if lead else []
     return {"run": {"histories": histories, "batches": batches, "seed": seed},
-            "source": {"type": "beam", "particle": "electron", "energy": 9.0, "radius": 5.0, "z": 0.0},
+            "source": {"type": "beam", "particle": "electron", "energy": 9.0, "radius": 3.0, "z": 0.0},
             "phantom": {"type": "cylinder", "material": "water", "radius": 15.0, "length": 6.0},
             "parts": parts,
-            "scoring": {"mesh": "cylindrical", "r_edges": [0.0, 1.0],
+            "scoring": {"mesh": "cylindrical", "r_edges": [0.0, 2.0],
                         "z_edges": {"min": 0.0, "max": SLAB_DEPTH_CM, "step": SCORE_STEP_CM}},
             "physics": {"spin": spin}}
 

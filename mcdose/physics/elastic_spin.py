@@ -50,6 +50,7 @@ single-scattering tails out to mu = 1 both resolved; clamped below 1e-3, where r
 SPIN_ENERGY_STEP = 8
 """The rejection function and Mott ratios are built on every 8th node of the electron grid (8 per decade)."""
 L_MAX = 6000
+"""Most Legendre terms of the spin GS series (1.5 times what the screened-Rutherford series needs at SPIN_Q1[0])."""
 
 
 @lru_cache(maxsize=8192)
@@ -118,8 +119,9 @@ def spin_gl(eta: float, ratio_nodes: np.ndarray, n_l: int) -> np.ndarray:
     return _one_minus_legendre_moments(x, w / norm, n_l)
 
 
-def spin_moments(material: Material, T: float, positron: bool, ratio_nodes: np.ndarray) -> tuple:
-    """(eta', N, G1^s, G2^s) at T: eta' with G1_SR(eta') = G1^s, N = <R> over the screened Rutherford pdf."""
+def spin_moments(material: Material, T: float, ratio_nodes: np.ndarray) -> tuple:
+    """(eta', N, G1^s, G2^s) at T (MeV) for the Mott ratio ratio_nodes (at V_NODES; e- or e+): eta' with
+    G1_SR(eta') = G1^s, N = <R> over the screened Rutherford pdf."""
     eta = float(elastic.screening_parameter(material, T))
     x, w, norm = _weights(eta, ratio_nodes, 2)
     g = _one_minus_legendre_moments(x, w / norm, 3)
@@ -136,10 +138,11 @@ def _spin_j(lam: float, g: np.ndarray) -> np.ndarray:
     return np.array([1.0] + [elastic._j_value(lam * (1.0 - gl), lam, e_lam, p2) for gl in g[1:]])
 
 
-def spin_rejection(material: Material, T: float, positron: bool, ratio_nodes: np.ndarray) -> tuple:
-    """Rejection function rho (n_q, n_v) at T on SPIN_Q1 x SPIN_V, see the module docstring."""
+def spin_rejection(material: Material, T: float, ratio_nodes: np.ndarray) -> np.ndarray:
+    """Rejection function rho (n_q, n_v) at T (MeV) on SPIN_Q1 x SPIN_V for the Mott ratio ratio_nodes (at
+    V_NODES), see the module docstring. Legendre series of at most L_MAX terms."""
     eta = float(elastic.screening_parameter(material, T))
-    eta_p, norm, g1, _ = spin_moments(material, T, positron, ratio_nodes)
+    eta_p, norm, g1, _ = spin_moments(material, T, ratio_nodes)
     lam_min = SPIN_Q1[0] / g1
     n_l = min(L_MAX, int(1.5 * elastic._coefficients(lam_min, eta_p).size) + 50)
     g = spin_gl(eta, ratio_nodes, n_l)
@@ -174,12 +177,12 @@ def spin_table(material: Material, T: np.ndarray) -> dict:
     for p, positron in enumerate((False, True)):
         ratios = np.array([mixture_ratio(material, t, positron) for t in coarse])
         for c, t in enumerate(coarse):
-            out["rho"][p, c] = spin_rejection(material, t, positron, ratios[c])
+            out["rho"][p, c] = spin_rejection(material, t, ratios[c])
         position = np.interp(np.log(T), np.log(coarse), np.arange(coarse.size))
         for i, t in enumerate(T):
             c = min(int(position[i]), coarse.size - 2)
             w = position[i] - c
-            eta_p, norm, g1, _ = spin_moments(material, t, positron, (1.0 - w) * ratios[c] + w * ratios[c + 1])
+            eta_p, norm, g1, _ = spin_moments(material, t, (1.0 - w) * ratios[c] + w * ratios[c + 1])
             out["eta"][p, i] = eta_p
             out["sigma"][p, i] = sr.sigma_el[i] * norm
             out["sigma_1"][p, i] = sr.sigma_el[i] * norm * g1

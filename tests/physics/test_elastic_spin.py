@@ -93,7 +93,7 @@ def _case(edata, name, mat, p, energy, q1):
     T = edata.energy[i]
     material = WATER if name == "water" else LEAD
     ratio = es.mixture_ratio(material, T, positron=bool(p))
-    eta_p, _, g1, g2 = es.spin_moments(material, T, bool(p), ratio)
+    eta_p, _, g1, g2 = es.spin_moments(material, T, ratio)
     return i, T, material, ratio, q1 / g1, eta_p, g1, g2
 
 
