@@ -46,8 +46,7 @@ def interval(edata, t):
 
 @jit
 def _at_mp(table, mat, p, i, f):
-    """table[mat, p] at interval i, fraction f, linear in ln E: indexed in place (a row view per call costs
-    E9 about a tenth of its time)."""
+    """table[mat, p] at interval i, fraction f, linear in ln E, indexed in place (no row view)."""
     return table[mat, p, i] + f * (table[mat, p, i + 1] - table[mat, p, i])
 
 
@@ -211,16 +210,18 @@ def sample_elastic_mu(edata, mat, p, i, f, lam, eta, state):
     """mu = (1 - cos theta)/2 after a step with lam mean elastic collisions of particle p at the energy of
     interval i, fraction f. Without spin: :func:`sample_msc_mu`. With spin: its draws (lam, eta' from
     :func:`elastic_params`) accepted with probability rho / rho_max (:func:`spin_ratio`; PIRS-701's spin
-    rejection, :mod:`mcdose.physics.elastic_spin`), so the step has the spin-corrected GS distribution."""
+    rejection, :mod:`mcdose.physics.elastic_spin`), so the step has the spin-corrected GS distribution; the
+    no-collision draw has ratio 1 (both distributions give it e^-lam)."""
     if not edata.spin:
         return sample_msc_mu(edata, lam, eta, state)
     q1 = lam * 2.0 * eta * ((1.0 + eta) * math.log1p(1.0 / eta) - 1.0)
     c, _ = _grid_weight_index((i + f) / edata.spin_step, edata.spin_rho.shape[2])
     k, _ = _grid_weight(edata.spin_q1, q1)
-    bound = edata.spin_rho_max[mat, p, c, k]
+    bound = max(edata.spin_rho_max[mat, p, c, k], 1.0)
     while True:
         mu = sample_msc_mu(edata, lam, eta, state)
-        if uniform(state) * bound <= spin_ratio(edata, mat, p, i, f, q1, mu):
+        # no collision (mu = 0, probability e^-lam in both distributions): ratio 1
+        if uniform(state) * bound <= (1.0 if mu == 0.0 else spin_ratio(edata, mat, p, i, f, q1, mu)):
             return mu
 
 

@@ -43,8 +43,7 @@ def energy_index(data, E):
 
 @jit
 def _at2(table, a, i, f):
-    """table[a] at interval i, fraction f, linear in ln E, indexed in place (a row view per call costs more
-    than the interpolation)."""
+    """table[a] at interval i, fraction f, linear in ln E, indexed in place (no row view)."""
     return table[a, i] + f * (table[a, i + 1] - table[a, i])
 
 

@@ -83,7 +83,9 @@ def _analog_draws(lam, eta, v_nodes, ratio, ratio_max, n, seed, out):
 
 
 CASES = [("water", 0, 0, 1.0, 0.2), ("water", 0, 0, 1.0, 0.05), ("lead", 1, 0, 1.0, 0.2), ("lead", 1, 1, 1.0, 0.12),
-         ("lead", 1, 0, 0.1, 0.2), ("lead", 1, 0, 10.0, 0.07)]
+         ("lead", 1, 0, 0.1, 0.2), ("lead", 1, 0, 10.0, 0.07),
+         # few collisions (lam 2.6 and 0.83): the no-collision draws (e^-lam of them) must keep their share
+         ("water", 0, 0, 0.01, 0.05), ("lead", 1, 0, 0.01, 0.1)]
 
 
 def _case(edata, name, mat, p, energy, q1):
