@@ -300,7 +300,10 @@ def test_commission_command_end_to_end(tmp_path, monkeypatch, capsys):
     assert "mean_energy" in text and "verification" in text and f"wrote {out}" in text
     mine, original = machines.load(out), machines.load("mobetron")
     fitted = mine.energy(6.0)
-    assert 6.0 <= fitted.mean_energy <= 7.0 and fitted.mean_energy != original.energy(6.0).mean_energy
+    # which parameters 300-history kernels determine depends on their noise (the rest are held and reported):
+    # the 6 MeV beam must have changed, within the ranges given
+    assert 6.0 <= fitted.mean_energy <= 7.0 and 0.0 <= fitted.angular_sigma <= 2.0
+    assert fitted != original.energy(6.0)
     assert mine.energy(9.0) == original.energy(9.0) and mine.energy(12.0) == original.energy(12.0)
     assert mine.layers == original.layers and mine.applicators == original.applicators
     assert any(r.startswith("Commissioned by mcdose") for r in mine.references)
