@@ -172,14 +172,6 @@ def _sample_linear(x, pdf, cdf, r):
 
 
 @jit
-def _grid_weight_index(x, n):
-    """Interval j and weight w of a fractional index x on nodes 0 .. n - 1, clamped (n >= 2)."""
-    x = min(max(x, 0.0), n - 1.0)
-    j = min(int(x), n - 2)
-    return j, x - j
-
-
-@jit
 def _grid_weight(grid, v):
     """Interval j and linear weight w of v in a sorted grid, v clamped to the grid's ends."""
     v = min(max(v, grid[0]), grid[-1])
@@ -190,11 +182,9 @@ def _grid_weight(grid, v):
 # ---------------------------------------------------------------- multiple elastic scattering
 
 @jit
-def spin_ratio(edata, mat, p, i, f, q1, mu):
-    """Spin rejection function rho (:mod:`mcdose.physics.elastic_spin`) at the energy of interval i,
-    fraction f, step moment q1 = lam G1 and mu: trilinear in (coarse ln E, q1, v = sqrt(mu))."""
-    c, wc = _grid_weight_index((i + f) / edata.spin_step, edata.spin_rho.shape[2])
-    k, wk = _grid_weight(edata.spin_q1, q1)
+def spin_ratio(edata, mat, p, c, wc, k, wk, mu):
+    """Spin rejection function rho (:mod:`mcdose.physics.elastic_spin`) in the cell (coarse energy interval c,
+    weight wc; step-moment interval k, weight wk) at mu: trilinear in (coarse ln E, q1, v = sqrt(mu))."""
     j, wj = _grid_weight(edata.spin_v, math.sqrt(mu))
     r = edata.spin_rho
     total = 0.0
@@ -215,13 +205,13 @@ def sample_elastic_mu(edata, mat, p, i, f, lam, eta, state):
     if not edata.spin:
         return sample_msc_mu(edata, lam, eta, state)
     q1 = lam * 2.0 * eta * ((1.0 + eta) * math.log1p(1.0 / eta) - 1.0)
-    c, _ = _grid_weight_index((i + f) / edata.spin_step, edata.spin_rho.shape[2])
-    k, _ = _grid_weight(edata.spin_q1, q1)
+    c, wc = grid_interval((i + f) / edata.spin_step, edata.spin_rho.shape[2])
+    k, wk = _grid_weight(edata.spin_q1, q1)
     bound = max(edata.spin_rho_max[mat, p, c, k], 1.0)
     while True:
         mu = sample_msc_mu(edata, lam, eta, state)
         # no collision (mu = 0, probability e^-lam in both distributions): ratio 1
-        if uniform(state) * bound <= (1.0 if mu == 0.0 else spin_ratio(edata, mat, p, i, f, q1, mu)):
+        if uniform(state) * bound <= (1.0 if mu == 0.0 else spin_ratio(edata, mat, p, c, wc, k, wk, mu)):
             return mu
 
 
