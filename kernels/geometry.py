@@ -405,13 +405,13 @@ def region_column_masses(geo, rays, z0, length, seg_len, seg_cell, seg_voxel, se
     return bad
 
 
-@jit
+@jit(refcount=True)
 def majorant(geo):
     """Woodcock majorant density (g/cm3) over the lattice voxels (0 without a lattice)."""
     return geo.lat_density.max() if geo.lat_density.shape[0] > 0 else 0.0
 
 
-@jit
+@jit(refcount=True)
 def max_density(geo):
     """Largest density (g/cm3) anywhere in the geometry: cells, world medium and lattice voxels."""
     return max(geo.cell_density.max(), majorant(geo))

@@ -449,7 +449,7 @@ def _ray(mesh, p, q):
     return p, q, mesh.e2[0], 0.0, 0.0, 1.0
 
 
-@jit
+@jit(refcount=True)
 def _ray_edges(mesh):
     """Bin edges along the quadrature rays (the axis the rays follow)."""
     if mesh.kind == SPHERICAL:
@@ -469,7 +469,7 @@ def _world_entry(world, x, y, z, u, v, w):
     return lo if lo < hi else INF
 
 
-@jit
+@jit(refcount=True)
 def _ray_integrals(geo, mesh, p, q, with_lattice, out, bufs):
     """Integrate density along the ray at (p, q) into ``out`` per bin: g/cm2 (integral of rho dt) for
     rays along z, g/sr (integral of rho r^2 dr) for radial rays.
@@ -515,12 +515,12 @@ def _ray_integrals(geo, mesh, p, q, with_lattice, out, bufs):
     return h, status
 
 
-@jit
+@jit(refcount=True)
 def _new_buffers(cap):
     return np.empty(cap), np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap)
 
 
-@jit
+@jit(refcount=True)
 def _rect_rays(geo, mesh, p0, p1, q0, q1, with_lattice, vals, hashes, known, bufs):
     """The rays of a parameter rectangle's 3 x 3 grid not yet ``known`` into vals[3, 3, nbins] and hashes[3, 3].
 
@@ -576,7 +576,7 @@ def _child_point(split, half, i):
     return quarter // 2 if quarter % 2 == 0 else -1
 
 
-@jit
+@jit(refcount=True)
 def _column_mass(geo, mesh, p0, p1, q0, q1, with_lattice, min_level, max_line, max_curve, rel_tol, out):
     """Adaptive 2-D integral over (p, q) in [p0, p1] x [q0, q1] of the ray integrals, added to out[nbins].
 

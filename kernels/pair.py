@@ -12,7 +12,7 @@ import numpy as np
 from ._jit import jit
 
 
-@jit
+@jit(refcount=True)
 def screening_functions(b):
     """(f1, f2) of the screened pair DCS at reduced screening b (> 0)."""
     bat = b * np.arctan(1.0 / b)

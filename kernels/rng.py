@@ -109,7 +109,7 @@ def uniform(state):
     return bits_to_uniform(next_uint64(state))
 
 
-@jit
+@jit(refcount=True)
 def _fill_stream(out, seed, batch, history):
     state = np.empty(STATE_WORDS, np.uint64)
     stream_init(state, seed, batch, history)

@@ -200,7 +200,7 @@ def _j_value(x, lam, e_lam, p2):
     return val / p2
 
 
-@jit
+@jit(refcount=True)
 def _gs_coefficients(lam, eta, tol):
     """j_l (l = 0..L) of F2 for screened Rutherford; stops once (2l+1) j_l < tol.
 
@@ -239,7 +239,7 @@ def _gs_coefficients(lam, eta, tol):
     return out
 
 
-@jit
+@jit(refcount=True)
 def _legendre_series(coef, x):
     """sum_l (2l + 1) coef_l P_l(x) at each x (upward recurrence, |x| <= 1)."""
     out = np.empty(x.size)

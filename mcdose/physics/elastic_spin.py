@@ -90,7 +90,7 @@ def _nodes(eta: float, n_osc: int) -> tuple:
     return np.concatenate(xs), np.concatenate(ws)
 
 
-@jit
+@jit(refcount=True)
 def _one_minus_legendre_moments(x, w, n_l):
     """sum_k w_k (1 - P_l(x_k)) for l = 0 .. n_l - 1."""
     out = np.zeros(n_l)

@@ -77,7 +77,7 @@ def _reduce(c: np.ndarray, m: int) -> np.ndarray:
     return out[:-1]
 
 
-@jit
+@jit(refcount=True)
 def _amplitude_sums(a, b, x, sin_theta):
     """f = sum_l a_l P_l(x) and g = sum_l b_l P_l^1(x) at each x (upward Legendre recurrence; P_1^1 = sin
     theta and P_l^1 = l (P_{l-1} - x P_l) / sin theta, signs irrelevant in |g|^2)."""
