@@ -215,7 +215,7 @@ def sample_elastic_mu(edata, mat, p, i, f, lam, eta, state):
             return mu
 
 
-@jit
+@jit(inline="always")
 def sample_msc_mu(edata, lam, eta, state):
     """mu = (1 - cos theta)/2 after a path with lam mean elastic collisions (screening parameter eta).
 
