@@ -1,6 +1,7 @@
 """Run every benchmark and print its table: ``python -m benchmarks`` (from the repository root).
 
-physics_tables: cold build and cache time of the material tables; nist_extended: the tables against 706
+physics_tables: cold build and cache time of the material tables; cold_start: the seconds a first run spends
+compiling the kernels (empty Numba cache) against a warm start; nist_extended: the tables against 706
 NIST values (more materials and energies); navigation and mesh_navigation:
 geometry and scoring-mesh steps per second; x50: photon transport speed and efficiency 1/(s^2 T)
 against EGSnrc on 1 and 2 threads; egsnrc_electrons: the same for the 9 MeV electron beam E9
@@ -15,10 +16,11 @@ the scheduling overhead per batch. (report_screenshot needs Chromium and runs al
 The problems and criteria of the EGSnrc, X50 and NIST comparisons live in mcdose/bench/, whose `mcdose bench`
 runs every reference case with PASS/FAIL (this runner measures speed).
 """
-from . import (cluster, egsnrc_electrons, electron_profile, intrabeam, ioert_machines, mesh_navigation, navigation,
-               nist_extended, physics_tables, phsp_read, spin, x50)
+from . import (cluster, cold_start, egsnrc_electrons, electron_profile, intrabeam, ioert_machines, mesh_navigation,
+               navigation, nist_extended, physics_tables, phsp_read, spin, x50)
 
-for name, run in (("physics tables", physics_tables.main), ("NIST extended set", nist_extended.main),
+for name, run in (("physics tables", physics_tables.main), ("cold start", lambda: cold_start.main([])),
+                  ("NIST extended set", nist_extended.main),
                   ("geometry navigation", navigation.main),
                   ("scoring-mesh navigation", mesh_navigation.main), ("X50 photon transport", x50.main),
                   ("E9 electron transport", lambda: egsnrc_electrons.main([])),

@@ -23,7 +23,7 @@ MESHES = {
 }
 
 
-@jit
+@jit(refcount=True)
 def _walk(mesh, starts, dirs):
     """Total bin-to-bin steps of straight rays from ``starts`` along ``dirs`` until they leave the mesh."""
     steps = 0
@@ -39,7 +39,7 @@ def _walk(mesh, starts, dirs):
     return steps
 
 
-@jit
+@jit(refcount=True)
 def _lookups(mesh, points, dirs):
     found = 0
     for k in range(points.shape[0]):

@@ -23,7 +23,7 @@ from mcdose.kernels._jit import jit
 from mcdose.phantoms import build, from_spec
 
 
-@jit
+@jit(refcount=True)
 def walk(geo, starts, dirs):
     """Total navigation steps of straight rays from starts along dirs to the world boundary."""
     steps = 0
@@ -39,7 +39,7 @@ def walk(geo, starts, dirs):
     return steps
 
 
-@jit
+@jit(refcount=True)
 def locate_all(geo, points):
     """Sum of the cell indices of the points (so that nothing is optimised away)."""
     total = 0

@@ -34,9 +34,10 @@ EGSnrc and PENELOPE):
   cap the step at a tenth of their thinnest extent (PENELOPE's DSMAX rule, NEA-1525;
   mcdose.geometry.scene.MAX_STEP_FRACTION); the phantom has no cap.
 * Range rejection (``settings.range_rejection``): a particle whose residual range (restricted,
-  so longer than its CSDA range) is shorter than the isotropic safety distance to both its
-  geometry region's boundary and its mesh bin's walls deposits its energy on the spot: every
-  dose it could give stays in that bin. What is lost is the bremsstrahlung it would still emit (it is
+  so longer than its CSDA range) is shorter than the isotropic safety distance to its geometry
+  region's boundary, to its mesh bin's walls (outside the mesh: to the mesh) and to every plane
+  scorer that would record it deposits its energy on the spot: every dose it could give stays in
+  that bin (or outside the mesh), in that region, and no plane misses it. What is lost is the bremsstrahlung it would still emit (it is
   deposited instead), so only electrons below their material's ``edata.rr_energy`` are rejected, where the
   radiation yield is at most 0.1 % (about 150 keV in water; in gold and lead about the production
   threshold, so that electrons stopping in a target or shielding disk emit their photons), as EGSnrc's
@@ -90,11 +91,23 @@ def _segment(mesh, tally, counters, region, x, y, z, u, v, w, length, de, wt, an
 
 
 @jit
-def _trapped(geo, mesh, mat, rho, cell, voxel, x, y, z, range_g):
-    """Range rejection test: True if a residual range range_g (g/cm2) is shorter than the safety
-    distance to the region's boundary and to the mesh bin's walls."""
-    r = range_g / rho
-    return r < mesh_safety(mesh, x, y, z) and r < safety(geo, cell, voxel, x, y, z)
+def _plane_safety(planes, x, y, z, e, kind):
+    """Distance (cm) from (x, y, z) to the nearest scoring plane that records a particle of ``kind`` at e MeV
+    (:func:`.tally.score_planes`); inf if none does."""
+    d = np.inf
+    for i in range(planes.shape[0]):
+        if planes[i, 4 + kind] != 0.0 and e >= planes[i, 7]:
+            d = min(d, abs(planes[i, 0] * x + planes[i, 1] * y + planes[i, 2] * z - planes[i, 3]))
+    return d
+
+
+@jit
+def _trapped(mesh, planes, x, y, z, e, kind, reach, region_safety):
+    """Range rejection test: True if ``reach`` (cm, the residual range) is shorter than ``region_safety`` (cm,
+    to the geometry region's boundary), than the mesh safety (inside the mesh its bin's walls, outside it the
+    distance to the mesh) and than the distance to every plane scorer that would record the particle."""
+    return (reach < region_safety and reach < mesh_safety(mesh, x, y, z)
+            and reach < _plane_safety(planes, x, y, z, e, kind))
 
 
 @jit
@@ -106,13 +119,14 @@ def _energy_left(edata, mat, p, target, j):
 
 
 @jit
-def _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, u, v, w, e, kind, wt,
-               settings):
+def _secondary(geo, mesh, planes, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, u, v, w, e,
+               kind, wt, settings):
     """A delta ray (ELECTRON) or bremsstrahlung photon (PHOTON) of weight wt: onto the stack, or deposited on
     the spot below its cut-off or when range rejection traps it. Returns the new stack size (-1: full)."""
     cut = settings.photon_cutoff if kind == PHOTON else settings.electron_cutoff
     if e > cut and not (kind == ELECTRON and settings.range_rejection and e <= edata.rr_energy[mat]
-                        and _trapped(geo, mesh, mat, rho, cell, voxel, x, y, z, range_of(edata, mat, E_MINUS, e))):
+                        and _trapped(mesh, planes, x, y, z, e, kind, range_of(edata, mat, E_MINUS, e) / rho,
+                                     safety(geo, cell, voxel, x, y, z))):
         return push(stack, n, x, y, z, u, v, w, e, kind, wt)
     deposit(mesh, tally, counters, geo.cell_region[cell], x, y, z, e, wt, settings.analog)
     return n
@@ -127,8 +141,8 @@ def _aimed(settings, x, y, z, u, v, w) -> bool:
 
 
 @jit
-def _brems_photons(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, u, v, w, e, k, phi,
-                   wt, settings, state):
+def _brems_photons(geo, mesh, planes, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, u, v, w, e, k,
+                   phi, wt, settings, state):
     """The photons of a bremsstrahlung event of an electron of e MeV moving along (u, v, w) that loses k MeV:
     one of weight wt (azimuth phi), or with uniform splitting (``settings.brems_split`` = N > 1) N of weight
     wt / N, the first of energy k and the others each sampled afresh (energy and angle), so that the photon
@@ -150,7 +164,7 @@ def _brems_photons(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, sta
                 continue
             wj = wt
         counters[RADIATED] += units(kj * wj)
-        n = _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, gu, gv, gw, kj,
+        n = _secondary(geo, mesh, planes, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, gu, gv, gw, kj,
                        PHOTON, wj, settings)
         if n < 0:
             return n
@@ -212,8 +226,8 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
         i0, f0 = interval(edata, t0)
         r0 = range_t(edata, mat, p, t0)
         safe = safety(geo, cell, voxel, x, y, z)      # cm: no boundary closer in any direction
-        if settings.range_rejection and e <= edata.rr_energy[mat] and r0 < rho * safe \
-                and r0 < rho * mesh_safety(mesh, x, y, z):
+        if settings.range_rejection and e <= edata.rr_energy[mat] and _trapped(mesh, planes, x, y, z, e, kind,
+                                                                             r0 / rho, safe):
             counters[RANGE_REJECTED] += 1
             break                             # cannot leave its voxel and region: deposit here
         step, limit = r0 - range_t(edata, mat, p, t0 + dt_loss), STEP_LOSS
@@ -301,7 +315,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
             w_delta = sample_moller(e, tc, state) if p == 0 else sample_bhabha(e, tc, state)
             cos_p, cos_s = delta_cosines(e, w_delta)
             su, sv, sw = rotate(u, v, w, cos_s, phi + math.pi)
-            n_stack = _secondary(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n_stack,
+            n_stack = _secondary(geo, mesh, planes, edata, mat, rho, cell, voxel, tally, counters, stack, n_stack,
                                  x, y, z, su, sv, sw, w_delta, ELECTRON, wt, settings)
             u, v, w = rotate(u, v, w, cos_p, phi)
             e -= w_delta
@@ -311,7 +325,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
             # D. W. O. Rogers, Med. Phys. 34 (2007) 2143)
             f = edata.brems_enhancement
             k = sample_brems_energy(edata, mat, e, state)
-            n_stack = _brems_photons(geo, mesh, edata, mat, rho, cell, voxel, tally, counters, stack, n_stack,
+            n_stack = _brems_photons(geo, mesh, planes, edata, mat, rho, cell, voxel, tally, counters, stack, n_stack,
                                      x, y, z, u, v, w, e, k, phi, wt / f, settings, state)
             if f == 1.0 or uniform(state) * f < 1.0:
                 e -= k

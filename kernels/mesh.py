@@ -148,12 +148,32 @@ def _slab_safety(edges, i, x):
 
 
 @jit
+def _gap(lo, hi, x):
+    """Distance (>= 0) from x to the interval [lo, hi]."""
+    return max(lo - x, x - hi, 0.0)
+
+
+@jit
+def _distance_outside(mesh, x, y, z):
+    """Distance (cm) from a point outside the mesh to the mesh's volume (a box, a finite cylinder or
+    cylindrical shell, a sphere or spherical shell): a sphere of that radius holds no bin."""
+    if mesh.kind == CARTESIAN:
+        d0, d1, d2 = _gap(mesh.e0[0], mesh.e0[-1], x), _gap(mesh.e1[0], mesh.e1[-1], y), _gap(mesh.e2[0], mesh.e2[-1], z)
+        return np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+    rho2, _ = _radial(mesh, x, y, z, 0.0, 0.0, 0.0)
+    d0 = _gap(mesh.e0[0], mesh.e0[-1], np.sqrt(rho2))
+    d1 = _gap(mesh.e1[0], mesh.e1[-1], z) if mesh.kind == CYLINDRICAL else 0.0
+    return np.sqrt(d0 * d0 + d1 * d1)
+
+
+@jit
 def mesh_safety(mesh, x, y, z):
-    """Isotropic safety (cm): a lower bound of the distance from (x, y, z) to the walls of its bin,
-    so a sphere of that radius lies in one bin; 0 outside the mesh (a particle there may enter it)."""
+    """Isotropic safety (cm): a lower bound of the distance from (x, y, z) to the walls of its bin, so a
+    sphere of that radius lies in one bin; outside the mesh, the distance to the mesh (:func:`_distance_outside`),
+    so a sphere of that radius holds no bin."""
     i0, i1, i2 = _bins(mesh, x, y, z, 0.0, 0.0, 0.0, False)
     if _flat(mesh, i0, i1, i2) < 0:
-        return 0.0
+        return _distance_outside(mesh, x, y, z)
     if mesh.kind == CARTESIAN:
         return min(_slab_safety(mesh.e0, i0, x), _slab_safety(mesh.e1, i1, y), _slab_safety(mesh.e2, i2, z))
     rho2, _ = _radial(mesh, x, y, z, 0.0, 0.0, 0.0)

@@ -191,8 +191,8 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
         if e < settings.photon_cutoff:            # scored in both modes: no flight's mu_en carries it
             deposit(mesh, tally, counters, region, x, y, z, e, wt, True)
             return n_stack
-        mfp = -math.log(uniform(state))
-        cell, voxel = cross(geo, x, y, z, u, v, w)
+        mfp = -math.log(uniform(state))       # same cell and voxel: the interaction lies inside them (one
+        # within EPS of a surface and now heading out gets distance 0 above and is relocated there)
     counters[LOST_ENERGY] += units(e * wt)
     counters[LOST_COUNT] += 1
     return n_stack

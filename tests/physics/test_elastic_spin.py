@@ -51,7 +51,7 @@ def test_quadrature_reproduces_screened_rutherford(eta):
     np.testing.assert_allclose(g, 1.0 - _xi_recurrence(eta, 12), rtol=1e-7, atol=1e-14)
 
 
-@jit
+@jit(refcount=True)
 def _kernel_draws(edata, mat, p, i, lam, eta, n, seed, out):
     state = np.empty(4, np.uint64)
     stream_init(state, seed, 0, 0)
@@ -59,7 +59,7 @@ def _kernel_draws(edata, mat, p, i, lam, eta, n, seed, out):
         out[j] = ei.sample_elastic_mu(edata, mat, p, i, 0.0, lam, eta, state)
 
 
-@jit
+@jit(refcount=True)
 def _analog_draws(lam, eta, v_nodes, ratio, ratio_max, n, seed, out):
     """mu after Poisson(lam) single collisions, each screened Rutherford (eta) accepted with R(v) / R_max."""
     state = np.empty(4, np.uint64)

@@ -37,7 +37,7 @@ def csda():
     return build_electron_data(MATERIALS, TC, TC, discrete=False)
 
 
-@jit
+@jit(refcount=True)
 def _eval(edata, which, mat, p, energies, out):
     """Vectorised look-ups: 0 dedx, 1 range_of, 2 discrete_sigma, 3 max_sigma, 4-6 elastic_params,
     7-9 the partial sigmas DELTA, BREMS, ANNIHILATION."""
@@ -65,7 +65,7 @@ def look(edata, which, mat, p, energies):
     return out
 
 
-@jit
+@jit(refcount=True)
 def _invert(edata, mat, p, energies, paths, out):
     for j in range(energies.size):
         out[j] = ei.energy_after(edata, mat, p, energies[j], paths[j])

@@ -36,7 +36,7 @@ def edata():
     return build_electron_data([WATER, LEAD], TC, TC)
 
 
-@jit
+@jit(refcount=True)
 def _draw(edata, which, mat, a, b, n, seed, out):
     """n draws of sampler ``which`` with parameters (a, b) into out[:, :4]."""
     state = np.empty(4, np.uint64)

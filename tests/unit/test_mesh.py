@@ -220,6 +220,29 @@ def test_inner_r0_bin_and_axis_rays():
 
 
 @pytest.mark.parametrize("name", GRIDS)
+def test_mesh_safety_outside_is_the_distance_to_the_mesh(name):
+    """Outside the mesh, mesh_safety (the range-rejection bound) is the distance to the mesh's volume: never
+    more than the distance to any point inside (20 000 sampled), and not much less than the nearest (the safety
+    is a bound: too small costs speed, too large would bias the dose)."""
+    grid = GRIDS[name]
+    m = mesh_arrays(grid)
+    rng = np.random.default_rng(11)
+    inside = random_inside(rng, grid, 20_000)
+    pts = rng.uniform(-4.0, 4.0, size=(400, 3))
+    pts[:50] = np.asarray(grid.center) + rng.uniform(-0.3, 0.3, (50, 3))  # in the hole of annulus / shell
+    checked = 0
+    for p in pts:
+        if km.mesh_index(m, *p) >= 0:
+            continue
+        nearest = np.min(np.linalg.norm(inside - p, axis=1))
+        safety = km.mesh_safety(m, *p)
+        assert 0.0 <= safety <= nearest + 1e-12
+        assert safety >= nearest - 0.35          # the sampled points lie within 0.35 cm of every point inside
+        checked += 1
+    assert checked > 100
+
+
+@pytest.mark.parametrize("name", GRIDS)
 def test_distance_to_mesh_from_outside(name):
     """Points outside: the point at the returned distance (+1e-9 cm) is inside, every sampled point
     before it is outside; for a miss (inf), every sampled point up to 10 cm is outside."""

@@ -138,7 +138,7 @@ def test_path_lengths_equal_analytic_chords(name, voxel_file):
 
 # ---- the library phantoms built from parts: point location against the parameters -------------------
 
-@jit
+@jit(refcount=True)
 def _locate_media(geo, points, material, density):
     for i in range(points.shape[0]):
         cell = kg.locate(geo, points[i, 0], points[i, 1], points[i, 2])
@@ -259,7 +259,7 @@ def test_library_phantom_is_a_box_plus_parts(name, base_config):
 
 # ---- robustness: rays started on surfaces, along axes and tangents -------------------------------
 
-@jit
+@jit(refcount=True)
 def _clear_of_surfaces(geo, x, y, z):
     """False within 10 EPS of a surface, where which side a point lies on is a matter of the
     tolerance rule (e.g. the midpoint of a grazing chord, whose sagitta chord^2 / 8R can be < EPS)."""

@@ -39,7 +39,7 @@ def data(materials):
     return build_photon_data(materials)
 
 
-@jit
+@jit(refcount=True)
 def _draw(data, mat, E, which, n, seed, out):
     """n draws of sampler ``which`` into out[:, :3]."""
     state = np.empty(4, np.uint64)

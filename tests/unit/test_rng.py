@@ -62,7 +62,7 @@ def ref_uniform(x):
 CHUNK = 64  # histories per prange chunk (one state array per chunk)
 
 
-@jit
+@jit(refcount=True)
 def raw_stream(seed, batch, history, n):
     state = np.empty(rng.STATE_WORDS, np.uint64)
     rng.stream_init(state, seed, batch, history)
@@ -72,7 +72,7 @@ def raw_stream(seed, batch, history, n):
     return out
 
 
-@jit
+@jit(refcount=True)
 def initial_states(seed, batch, n_histories):
     states = np.empty((n_histories, rng.STATE_WORDS), np.uint64)
     for h in range(n_histories):

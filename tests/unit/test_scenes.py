@@ -249,7 +249,7 @@ def test_bevelled_tube_chords_are_analytic():
 MAX_STEPS = 10_000
 
 
-@jit
+@jit(refcount=True)
 def _near_surface(geo, x, y, z):
     """Within 10 EPS of a surface, where the side is the tolerance rule's choice (a graze)."""
     for s in range(geo.surf_type.shape[0]):
@@ -258,7 +258,7 @@ def _near_surface(geo, x, y, z):
     return False
 
 
-@jit
+@jit(refcount=True)
 def _walk(geo, starts, dirs, status):
     """Step boundary to boundary until the ray leaves the world. status: 0 ok, 1 stuck (no positive
     step, or more than MAX_STEPS), 2 lost (the path length differs from the world exit), 3 leak (a

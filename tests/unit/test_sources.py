@@ -24,7 +24,7 @@ SLABS = Geometry([Cell("light", box(-10, 10, -10, 10, 0, 1), "water", 1.0),
                  [[-20, 20], [-20, 20], [-10, 10]], name="two slabs").compile()
 
 
-@jit
+@jit(refcount=True)
 def _draw(src, geo, n, out):
     state = np.empty(4, dtype=np.uint64)
     rho_max = max_density(geo)
@@ -186,7 +186,7 @@ def test_bad_emission_options_are_refused_naming_the_key(source, message):
     assert str(err.value).startswith(message), str(err.value)
 
 
-@jit
+@jit(refcount=True)
 def _start(src, geo, n, stacks, heights, emitted):
     state = np.empty(4, dtype=np.uint64)
     rho_max = max_density(geo)
@@ -217,7 +217,7 @@ def test_a_history_starts_its_primaries_in_turn_with_their_emitted_energy():
     np.testing.assert_array_equal(emitted, per_primary.sum(axis=1))
 
 
-@jit
+@jit(refcount=True)
 def _draw_in_turn(src, geo, n, k, out):
     state = np.empty(4, dtype=np.uint64)
     rho_max = max_density(geo)
