@@ -391,7 +391,7 @@ SECTIONS = {
         "max_step_scatter": Field("float", 0.2, doc="largest first GS moment of one electron step (step / transport "
                                   "mean free path)", gt=0, le=0.5),
         "range_rejection": Field("bool", True, doc="electrons whose residual range cannot take them out of their "
-                                 "region and scoring bin deposit on the spot"),
+                                 "region and scoring bin (or into the mesh, or to a plane scorer) deposit on the spot"),
         "multiple_scattering": Field("bool", True, doc="multiple elastic scattering of electrons (off: verification only)"),
         "discrete_events": Field("bool", True, doc="discrete delta rays, bremsstrahlung and annihilation in flight "
                                  "(off: unrestricted stopping powers, verification only)"),
