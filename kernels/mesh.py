@@ -54,9 +54,23 @@ class MeshArrays(NamedTuple):
 
 @jit
 def _locate(edges, x):
-    """Number of edges <= x, minus one: the half-open bin of x; -1 below (or NaN), len(edges)-1 at/above the top."""
+    """Number of edges <= x, minus one: the half-open bin of x; -1 below (or NaN), len(edges)-1 at/above the top.
+
+    The bin is first guessed as if the edges were evenly spaced and then checked against its two edges (at most
+    two steps either way), so even edges cost O(1); uneven ones fall back to bisection."""
     if not x >= edges[0]:
         return -1
+    n = edges.size - 1
+    if x >= edges[n]:
+        return n
+    j = min(int((x - edges[0]) / (edges[n] - edges[0]) * n), n - 1)
+    for _ in range(3):
+        if edges[j] > x:
+            j -= 1
+        elif edges[j + 1] <= x:
+            j += 1
+        else:
+            return j
     return np.searchsorted(edges, x, side="right") - 1
 
 
