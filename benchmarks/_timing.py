@@ -1,4 +1,6 @@
 """Shared by the transport benchmarks: the speed/efficiency table of timed runs (mcdose.bench.timing)."""
+from mcdose.bench.timing import cpu_model
+
 
 
 def print_table(rows: list, egsnrc_efficiency: float) -> None:
@@ -12,3 +14,7 @@ def print_table(rows: list, egsnrc_efficiency: float) -> None:
     speedup = rows[-1].rate / rows[0].rate
     print(f"speed-up on {rows[-1].threads} threads: {speedup:.2f} "
           f"(parallel efficiency {speedup * rows[0].threads / rows[-1].threads:.2f})")
+    for r in rows:
+        print(f"time to 1 % in the reference voxel on {r.threads} thread(s): {r.transport_s * (r.s / 0.01) ** 2:,.1f} s "
+              f"(EGSnrc, one core: {1.0 / (1e-4 * egsnrc_efficiency):,.0f} s)")
+    print(f"CPU: {cpu_model()}")

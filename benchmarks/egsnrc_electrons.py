@@ -30,9 +30,6 @@ def main(argv=None) -> None:
                 else "5 cm parallel beam on water")
         print(f"{case}: {CASES[case].energy_mev:g} MeV electrons, {beam}; reference voxel r < 1 cm, z {lo:g}-{hi:g} cm")
         print_table([t for t, _ in rows], ref.efficiency)
-        for t, _ in rows:
-            print(f"time to 1 % in the reference voxel on {t.threads} thread(s): {t.transport_s * (t.s / 0.01) ** 2:,.0f} s "
-                  f"(EGSnrc, one core: {1.0 / (1e-4 * ref.efficiency):,.0f} s)")
         print(compare(rows[0][1], case).table())
 
 

@@ -1,6 +1,7 @@
 """Benchmark: the X50 problem (50 keV point source in water, EGSnrc reference) on 1 and 2 threads.
 
-Prints histories per second, the relative uncertainty s in EGSnrc's reference voxel
+Prints, for track-length and analog scoring, histories per second, the relative uncertainty s in EGSnrc's
+reference voxel
 (0.9 < r < 1.0 cm, |z| < 0.05 cm), the efficiency 1/(s^2 T) beside EGSnrc's 114 /s on one core of
 this kind of machine (README.md of mcdose.reference), and the 2-thread speed-up. The problem:
 mcdose.bench.x50 (the same as the reference test's).
@@ -14,12 +15,20 @@ from mcdose.bench.x50 import config, reference
 from ._timing import print_table
 
 
+def _config(histories: int, estimator: str) -> dict:
+    raw = config(histories)
+    raw["scoring"]["estimator"] = estimator
+    return raw
+
+
 def main() -> None:
     histories = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
     ref = reference()
-    rows = [timed_run(config(histories), config(20_000), (ref.voxel(), 0), threads)[0] for threads in (1, 2)]
-    print("X50: 50 keV photons, point source in water, track-length kerma; reference voxel 0.9-1.0 cm")
-    print_table(rows, ref.efficiency)
+    for estimator in ("tracklength", "analog"):
+        rows = [timed_run(_config(histories, estimator), _config(20_000, estimator), (ref.voxel(), 0), threads)[0]
+                for threads in (1, 2)]
+        print(f"X50: 50 keV photons, point source in water, {estimator} scoring; reference voxel 0.9-1.0 cm")
+        print_table(rows, ref.efficiency)
 
 
 if __name__ == "__main__":
