@@ -42,8 +42,3 @@ def jit(func=None, *, refcount=False, **overrides):
     otherwise the function borrows its arrays (see the module docstring)."""
     decorator = numba.njit(**{**JIT_OPTIONS, "_nrt": refcount, **overrides})
     return decorator if func is None else decorator(func)
-
-
-def jit_parallel(func=None, **overrides):
-    """As :func:`jit` with ``parallel=True`` (for kernels that use ``numba.prange``), reference counted."""
-    return jit(func, parallel=True, refcount=True, **overrides)

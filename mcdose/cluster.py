@@ -49,7 +49,6 @@ import sys
 import threading
 import time
 import uuid
-from contextlib import nullcontext
 
 from . import __version__
 from .errors import InputError
@@ -68,7 +67,6 @@ _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f
 
 _PROBLEMS: "collections.OrderedDict[str, tuple]" = collections.OrderedDict()   # digest -> (problem, plan)
 _BUILD_LOCK = threading.Lock()
-_KERNEL_LOCK = threading.Lock()
 
 
 def _worker_name() -> str:
@@ -97,8 +95,7 @@ def _problem(config: dict, source_path, digest: str):
             problem = build_problem(spec)
             prepare = getattr(problem, "prepare", None)
             if prepare is not None:
-                with _kernel_lock():
-                    prepare()
+                prepare()
         except InputError as exc:
             raise InputError(f"{_worker_name()}: {exc} (every worker needs mcdose {__version__} and the "
                              "configuration's data files at the same paths as the client)") from None
@@ -108,25 +105,13 @@ def _problem(config: dict, source_path, digest: str):
         return _PROBLEMS[digest]
 
 
-def _kernel_lock():
-    """Numba's workqueue threading layer cannot run parallel kernels from two threads at once: with it, the
-    batches of a worker with several Dask threads take turns (omp and tbb need no lock)."""
-    import numba
-    try:
-        layer = numba.threading_layer()
-    except ValueError:           # no parallel kernel ran yet in this process
-        layer = "unknown"
-    return nullcontext() if layer in ("omp", "tbb") else _KERNEL_LOCK
-
-
 def run_batch_task(config: dict, source_path, digest: str, batch: int, threads: int = 1):
     """The Dask task: batch ``batch`` of the run whose resolved configuration is ``config`` (``spec.to_dict()``,
     read relative to ``source_path``) and whose digest is ``digest``; returns its
     :class:`~mcdose.partials.Partial`. The problem is built at the first batch in this process and cached."""
     from .runner import run_batch
     problem, plan = _problem(config, source_path, digest)
-    with _kernel_lock():
-        return run_batch(problem, plan, batch, threads)
+    return run_batch(problem, plan, batch, threads)
 
 
 def warm_task(config: dict, source_path, digest: str) -> dict:

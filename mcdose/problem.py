@@ -8,6 +8,8 @@ settings -- and handed to the kernels as arrays;
 """
 from __future__ import annotations
 
+import queue
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numba
@@ -19,7 +21,8 @@ from .electron_data import build_electron_data
 from .errors import TallyOverflowError
 from .kernels import codes
 from .kernels import tally as kt
-from .kernels.transport import run_batch
+from .kernels.geometry import majorant, max_density
+from .kernels.transport import run_chunk
 from .mesh import mesh_arrays, region_masses, voxel_masses
 from .photon_data import build_photon_data
 from .results import Grid
@@ -204,16 +207,33 @@ class TransportProblem:
     def _transport(self, src, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:
         """One kernel call: (mesh tally, counters and region energies) summed over thread rows, int64 units,
         checked for overflow, and the plane scorers' (records in history order, dropped records)."""
-        numba.set_num_threads(rows)
-        rows = numba.get_num_threads()
         tally = np.zeros((rows, self.n_bins), dtype=np.int64)
         counters = np.zeros((rows, codes.N_COUNTERS + len(self.region_names)), dtype=np.int64)
         n_chunks = max(1, min(n_histories, rows * CHUNKS_PER_THREAD))
         capacity = -(-self.max_records // n_chunks)                      # records per chunk
         records = np.zeros((n_chunks, capacity, kt.RECORD_COLUMNS))
         rec_n = np.zeros((n_chunks, 3), dtype=np.int64)
-        run_batch(self.geo, self.mesh, self.pdata, self.edata, src, seed, batch, first, n_histories, n_chunks,
-                  self.settings, self.lattice_materials, self.segments, tally, counters, self.planes, records, rec_n)
+        rho_max, rho_source = majorant(self.geo), max_density(self.geo)
+        chunks = queue.SimpleQueue()
+        for c in range(n_chunks):
+            chunks.put(c)
+
+        def work(row: int) -> None:             # one thread: chunks from the queue into its own rows
+            while True:
+                try:
+                    c = chunks.get_nowait()
+                except queue.Empty:
+                    return
+                run_chunk(self.geo, self.mesh, self.pdata, self.edata, src, seed, batch, first, n_histories, n_chunks,
+                          c, self.settings, self.lattice_materials, rho_max, rho_source, self.segments, tally[row],
+                          counters[row], self.planes, records[c], rec_n[c])
+
+        if rows == 1:
+            work(0)
+        else:
+            with ThreadPoolExecutor(rows) as pool:
+                for done in [pool.submit(work, row) for row in range(rows)]:
+                    done.result()
         check_accumulators(tally, counters)
         kept = np.concatenate([records[c, :rec_n[c, 0]] for c in range(n_chunks)])
         return tally.sum(axis=0), counters.sum(axis=0), (kept, int(rec_n[:, 1].sum()))

@@ -12,7 +12,7 @@ from mcdose.cli import main
 from mcdose.config import validate
 from mcdose.errors import InputError
 from mcdose.kernels import geometry as kg
-from mcdose.kernels._jit import jit, jit_parallel
+from mcdose.kernels._jit import jit
 from mcdose.materials import get as material_data
 from mcdose.phantoms import PHANTOMS, build, check_source, from_spec
 
@@ -269,7 +269,7 @@ def _clear_of_surfaces(geo, x, y, z):
     return True
 
 
-@jit_parallel
+@jit(parallel=True, refcount=True)
 def _check_rays(geo, starts, dirs, status, n_chunks):
     """status per ray: 0 ok, 1 incomplete (stuck or arrays full), 2 length != world exit, 3 leak (the
     midpoint of a segment longer than 1e-8 cm, clear of every surface, located in another region)."""

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from mcdose.kernels import rng
-from mcdose.kernels._jit import jit, jit_parallel
+from mcdose.kernels._jit import jit
 
 # --- independent pure-Python reference (Python ints masked to 64 bits) ----------------------
 MASK = (1 << 64) - 1
@@ -80,7 +80,7 @@ def initial_states(seed, batch, n_histories):
     return states
 
 
-@jit_parallel
+@jit(parallel=True, refcount=True)
 def draw_matrix(seed, batch, n_histories, n_draws):
     """Row h: the first n_draws uniforms of history h, histories spread over threads in chunks."""
     out = np.empty((n_histories, n_draws))
