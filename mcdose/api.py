@@ -34,7 +34,7 @@ def run(config, output=None, force: bool = False, resume: bool = False, progress
     if scheduler is not None or cluster is not None:     # arguments checked before the problem is built
         from .cluster import DaskExecutor
         executor = DaskExecutor(spec, scheduler=scheduler, cluster=cluster)
-    problem = _problem.build_problem(spec)
+    problem = _problem.build_problem(spec, ahead=executor is None)
     if uncertainty is not None:
         uncertainty.check_target(problem)
     return execute(problem, spec, Path(output) if output is not None else None, force=force, resume=resume,

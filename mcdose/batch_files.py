@@ -144,7 +144,7 @@ def run_batches(config, batches, output, force: bool = False, threads: int | Non
     spec = load_config(config, **overrides)
     indices = _checked(batches, spec.run.batches)
     check_output(output, force, inputs=config_inputs(spec))
-    problem = build_problem(spec)
+    problem = build_problem(spec, ahead=True)
     plan = RunPlan.of(spec, problem)
     bar = Progress(sum(plan.sizes[b] for b in indices), stream or sys.stderr, enabled=progress)
     prepare = getattr(problem, "prepare", None)

@@ -92,7 +92,7 @@ def _problem(config: dict, source_path, digest: str):
                 raise InputError(f"the configuration resolves differently here (mcdose {__version__}), or a file "
                                  "it reads (phantom, machine, source model, phase space) differs from the client's; "
                                  "install the client's mcdose version and the same files on every worker")
-            problem = build_problem(spec)
+            problem = build_problem(spec, ahead=True)
             prepare = getattr(problem, "prepare", None)
             if prepare is not None:
                 prepare()

@@ -15,7 +15,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from . import phantoms
+from . import compile_ahead, phantoms
 from .config import inform, preflight
 from .electron_data import build_electron_data
 from .errors import TallyOverflowError
@@ -35,8 +35,10 @@ FILE_RECORDS = 100_000        # first record buffer per batch of a run writing p
 MAX_CALL_RECORDS = 50_000_000  # records one kernel call may hold (11 float64 each: 4.4 GB)
 
 
-def build_problem(spec) -> "TransportProblem":
-    """The transport problem of a configuration (clear InputError for what cannot be run)."""
+def build_problem(spec, ahead: bool = False) -> "TransportProblem":
+    """The transport problem of a configuration (clear InputError for what cannot be run); ``ahead``: compile the
+    transport kernel in a second process while the problem is built (:mod:`mcdose.compile_ahead`), for a caller
+    that will run batches."""
     base = Path(spec.source_path).parent if spec.source_path else None
     geometry = phantoms.build(spec.phantom, material=spec.material, source=spec.source, base_dir=base,
                               parts=spec.scene_parts)
@@ -46,7 +48,7 @@ def build_problem(spec) -> "TransportProblem":
         inform(loaded)
     return TransportProblem(geometry, Grid.from_scoring(spec.scoring), spec.material, spec.source,
                             spec.physics, spec.scoring.estimator, spec.scorers, spec.phase_space,
-                            batch_sizes(spec.run.histories, spec.run.batches), spec.variance_reduction)
+                            batch_sizes(spec.run.histories, spec.run.batches), spec.variance_reduction, ahead)
 
 
 def plane_arrays(scorers) -> np.ndarray:
@@ -112,20 +114,19 @@ class TransportProblem:
     [[scorers]] tables (plane scorers kept in memory); phase_space: validated [[scoring.phase_space]] tables
     (plane scorers written to files: their records follow the [[scorers]]', never dropped); sizes: histories
     per batch (needed by a source that feeds each batch its own particles, a phase space);
-    variance_reduction: a validated [variance_reduction] section (None: analog).
+    variance_reduction: a validated [variance_reduction] section (None: analog); ahead: compile the transport kernel
+    in a second process while the masses are computed (:mod:`mcdose.compile_ahead`).
     """
 
     def __init__(self, geometry, grid, material, source, physics, estimator: str, scorers=(), phase_space=(),
-                 sizes=None, variance_reduction=None):
+                 sizes=None, variance_reduction=None, ahead: bool = False):
         self.geo = geometry.compile()
         self.material_names = list(geometry.materials)
         self.grid = grid
         self.mesh = mesh_arrays(grid)
-        self.masses = voxel_masses(grid, self.geo)
         self.region_names = geometry.regions     # per-region tally: the phantom, each part, the world
         # the DICOM identifiers of the CT the phantom came from (result attributes ct_*), none otherwise
         self.image_identifiers = dict(geometry.image.identifiers) if geometry.image is not None else {}
-        self.region_masses, self.region_mass_uncertainty = region_masses(geometry)
         self.scorer_names = (tuple(sc.get("name", f"scorers[{i}]") for i, sc in enumerate(scorers))
                              + tuple(sc.get("name", f"scoring.phase_space[{i}]") for i, sc in enumerate(phase_space)))
         self.file_scorers = tuple(phase_space)      # scorer len(scorers) + i writes the file of phase_space[i]
@@ -155,6 +156,16 @@ class TransportProblem:
         # what the transport does with charged particles (recorded in the result file)
         self.electrons = ("condensed-history transport" if self.settings.electrons
                           else "deposited locally (kerma approximation)")
+        self.rho_max, self.rho_source = majorant(self.geo), max_density(self.geo)
+        # the transport kernel compiles in a second process (cold cache) while the masses' kernels compile here
+        self._ahead = compile_ahead.Ahead()
+        if ahead:
+            self._ahead = compile_ahead.start(self._chunk_arguments(
+                self.source, 0, 0, 0, 0, 1, 0, np.zeros(self.n_bins, np.int64),
+                np.zeros(codes.N_COUNTERS + len(self.region_names), np.int64), np.zeros((1, kt.RECORD_COLUMNS)),
+                np.zeros(3, np.int64)))
+        self.masses = voxel_masses(grid, self.geo)
+        self.region_masses, self.region_mass_uncertainty = region_masses(geometry)
 
     def prepare(self) -> None:
         """Compile the transport kernel (or load it from Numba's cache): a batch of no history."""
@@ -204,6 +215,13 @@ class TransportProblem:
         }, regions=total[codes.N_COUNTERS:] * q, phase_space=phase_space, phase_space_dropped=dropped,
             steps={name: int(total[k]) for name, k in codes.STEP_CAUSES.items()})
 
+    def _chunk_arguments(self, src, seed, batch, first, n_histories, n_chunks, chunk, tally, counters, records,
+                         rec_n) -> tuple:
+        """The arguments of :func:`~mcdose.kernels.transport.run_chunk` for chunk ``chunk`` of a call."""
+        return (self.geo, self.mesh, self.pdata, self.edata, src, seed, batch, first, n_histories, n_chunks, chunk,
+                self.settings, self.lattice_materials, self.rho_max, self.rho_source, self.segments, tally, counters,
+                self.planes, records, rec_n)
+
     def _transport(self, src, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:
         """One kernel call: (mesh tally, counters and region energies) summed over thread rows, int64 units,
         checked for overflow, and the plane scorers' (records in history order, dropped records)."""
@@ -213,7 +231,7 @@ class TransportProblem:
         capacity = -(-self.max_records // n_chunks)                      # records per chunk
         records = np.zeros((n_chunks, capacity, kt.RECORD_COLUMNS))
         rec_n = np.zeros((n_chunks, 3), dtype=np.int64)
-        rho_max, rho_source = majorant(self.geo), max_density(self.geo)
+        self._ahead.wait()
         chunks = queue.SimpleQueue()
         for c in range(n_chunks):
             chunks.put(c)
@@ -224,9 +242,8 @@ class TransportProblem:
                     c = chunks.get_nowait()
                 except queue.Empty:
                     return
-                run_chunk(self.geo, self.mesh, self.pdata, self.edata, src, seed, batch, first, n_histories, n_chunks,
-                          c, self.settings, self.lattice_materials, rho_max, rho_source, self.segments, tally[row],
-                          counters[row], self.planes, records[c], rec_n[c])
+                run_chunk(*self._chunk_arguments(src, seed, batch, first, n_histories, n_chunks, c, tally[row],
+                                                 counters[row], records[c], rec_n[c]))
 
         if rows == 1:
             work(0)

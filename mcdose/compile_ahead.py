@@ -1,0 +1,107 @@
+"""Compile the transport kernel in a second process while this one builds the problem (issue 21: cold start).
+
+With an empty Numba cache the transport kernel (:func:`mcdose.kernels.transport.run_chunk`) takes about 35 s to
+compile, and building a problem compiles its own kernels (voxel masses, point classification: about 14 s). A
+compiled kernel depends only on the *types* of its arguments, so :func:`start` hands a child process their
+description (every array by its dtype, rank, layout and writeability) and the child compiles the kernel for
+stand-ins of those types
+into the shared cache (``NUMBA_CACHE_DIR``, inherited) while this process goes on building; :meth:`Ahead.wait`
+(called before the first batch) waits for it, and the first batch then loads the kernel from the cache. On a warm
+cache nothing is started. If the child fails, this process simply compiles the kernel itself.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+
+import numba
+import numpy as np
+
+from .kernels.transport import run_chunk
+
+_STARTED: dict = {}       # signature -> the child that compiles (or compiled) it, one at a time
+
+
+def describe(value):
+    """A picklable description of ``value``'s Numba type: arrays (also inside named tuples) as (dtype, rank,
+    layout, writeable) -- pickling an array would lose its read-only flag, which is part of its type."""
+    if isinstance(value, np.ndarray):
+        layout = "C" if value.flags.c_contiguous else "F" if value.flags.f_contiguous else "A"
+        return ("array", value.dtype.str, value.ndim, layout, bool(value.flags.writeable))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return ("tuple", type(value), tuple(describe(v) for v in value))
+    return ("value", value)
+
+
+def stand_in(description):
+    """A value of the described type: tiny arrays of the dtype, rank, layout and writeability."""
+    kind = description[0]
+    if kind == "tuple":
+        return description[1](*(stand_in(d) for d in description[2]))
+    if kind == "value":
+        return description[1]
+    _, dtype, ndim, layout, writeable = description
+    if layout == "C":
+        out = np.empty((0,) * ndim, dtype=dtype)
+    elif layout == "F":
+        out = np.empty((2,) * ndim, dtype=dtype, order="F")
+    else:                                                     # strided: reversed axes are not contiguous
+        out = np.empty((2,) * ndim, dtype=dtype)[(slice(None, None, -1),) * ndim]
+    out.flags.writeable = writeable
+    return out
+
+
+_CHILD = ("import os, pickle, sys\n"
+          "with open(sys.argv[1], 'rb') as fh:\n"
+          "    described = pickle.load(fh)\n"
+          "os.remove(sys.argv[1])\n"
+          "from mcdose.compile_ahead import stand_in\n"
+          "from mcdose.kernels.transport import run_chunk\n"
+          "run_chunk(*(stand_in(d) for d in described))\n")   # compiles (and caches) the kernel; runs no history
+
+
+def _cached(signature) -> bool:
+    """True if the kernel of ``signature`` is compiled in this process or can be loaded from Numba's cache."""
+    if signature in run_chunk.overloads:
+        return True
+    try:
+        return run_chunk._cache.load_overload(signature, run_chunk.targetctx) is not None
+    except Exception:        # a Numba without this (private) cache interface: behave as if cached
+        return True
+
+
+class Ahead:
+    """A child process compiling the kernel, or nothing to wait for."""
+
+    def __init__(self, process=None):
+        self.process = process
+
+    def wait(self) -> None:
+        """Wait for the child (if any) to finish; its failure only means this process compiles the kernel."""
+        if self.process is not None:
+            self.process.wait()
+            self.process = None
+
+
+def start(arguments: tuple) -> Ahead:
+    """Start compiling ``run_chunk`` for the types of ``arguments`` (a call's arguments, no history to run) in a
+    child process, unless it is cached or already being compiled."""
+    described = tuple(describe(a) for a in arguments)
+    signature = tuple(numba.typeof(a) for a in arguments)
+    if tuple(numba.typeof(stand_in(d)) for d in described) != signature:   # a type the stand-ins miss: compile here
+        return Ahead()
+    running = _STARTED.get(signature)
+    if running is not None and running.poll() is None:
+        return Ahead(running)
+    if _cached(signature):
+        return Ahead()
+    fd, path = tempfile.mkstemp(prefix="mcdose-kernel-", suffix=".pickle")
+    with os.fdopen(fd, "wb") as fh:
+        pickle.dump(described, fh)
+    process = subprocess.Popen([sys.executable, "-c", _CHILD, path], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _STARTED[signature] = process
+    return Ahead(process)
