@@ -98,10 +98,13 @@ def start(arguments: tuple) -> Ahead:
         return Ahead(running)
     if _cached(signature):
         return Ahead()
-    fd, path = tempfile.mkstemp(prefix="mcdose-kernel-", suffix=".pickle")
-    with os.fdopen(fd, "wb") as fh:
-        pickle.dump(described, fh)
-    process = subprocess.Popen([sys.executable, "-c", _CHILD, path], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        fd, path = tempfile.mkstemp(prefix="mcdose-kernel-", suffix=".pickle")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(described, fh)
+        process = subprocess.Popen([sys.executable, "-c", _CHILD, path], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:          # no temporary file or no interpreter to start: compile here, as without it
+        return Ahead()
     _STARTED[signature] = process
     return Ahead(process)

@@ -284,7 +284,7 @@ def test_an_interrupted_cli_run_writes_its_batches_and_exits_non_zero(tmp_path, 
                    "[phantom]\nmaterial = 'water'\nsize = [4.0, 4.0, 4.0]\n"
                    "[scoring]\nmesh = 'cylindrical'\nr_edges = [0.0, 1.0, 2.0]\nz_edges = [0.0, 1.0]\n")
     out = tmp_path / "o.h5"
-    monkeypatch.setattr(mcdose.problem, "build_problem", lambda spec: FakeProblem(interrupt_at=1, signum=signum))
+    monkeypatch.setattr(mcdose.problem, "build_problem", lambda spec, **_: FakeProblem(interrupt_at=1, signum=signum))
     assert main(["run", str(cfg), "-o", str(out), "--quiet"]) == status
     capsys.readouterr()
     assert main(["info", str(out)]) == 0
@@ -292,7 +292,7 @@ def test_an_interrupted_cli_run_writes_its_batches_and_exits_non_zero(tmp_path, 
     assert "incomplete: 2 of 5 batches" in info and "--resume" in info
     assert main(["run", str(cfg), "-o", str(out), "--quiet"]) == 2
     assert "--resume" in capsys.readouterr().err
-    monkeypatch.setattr(mcdose.problem, "build_problem", lambda spec: FakeProblem())
+    monkeypatch.setattr(mcdose.problem, "build_problem", lambda spec, **_: FakeProblem())
     assert main(["run", str(cfg), "-o", str(out), "--quiet", "--resume"]) == 0
     assert load(out).metadata["batches"] == 5 and not checkpoint_folder(out).exists()
 
