@@ -6,9 +6,9 @@ A history starts with the source's primaries (one, or ``primaries_per_history``:
 :func:`.electron_transport.track_electron`) through a last-in first-out stack. Every particle
 carries its primary's statistical weight, which multiplies all its scores (:mod:`.tally`).
 
-Determinism: a batch is cut into fixed chunks of histories; :func:`run_chunk` transports one
-chunk, and the caller runs chunks on its threads (the kernels release the GIL), each thread
-adding into its own row of int64 accumulators in units of QUANTUM MeV (:mod:`.tally`). Integer
+Determinism: a batch is cut into fixed chunks of histories; :func:`run_chunks` transports every
+step-th chunk, and the caller runs one such call on each of its threads (the kernels release the
+GIL), each thread adding into its own row of int64 accumulators in units of QUANTUM MeV (:mod:`.tally`). Integer
 addition is associative, so the sum over threads, and the dose, is the same bit for bit for
 any thread count. History h of batch b draws from the stream (seed, b, h) only. (Python threads
 rather than Numba's prange: the parallel compilation cost 9 s of the cold start, issue 21.)
@@ -60,27 +60,28 @@ def _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settin
 
 
 @jit(refcount=True)
-def run_chunk(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histories, n_chunks, chunk, settings,
-              lattice_materials, rho_max, rho_source, n_segments, tally, counters, planes, records, rec_n):
-    """Transport chunk ``chunk`` of a batch of ``n_histories`` primaries cut into ``n_chunks``: the histories
-    first_history + [chunk n / n_chunks, (chunk + 1) n / n_chunks).
+def run_chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histories, n_chunks, first_chunk, step,
+               settings, lattice_materials, rho_max, rho_source, n_segments, tally, counters, planes, records, rec_n):
+    """Transport chunks first_chunk, first_chunk + step, ... of a batch of ``n_histories`` primaries cut into
+    ``n_chunks``: chunk c holds the histories first_history + [c n / n_chunks, (c + 1) n / n_chunks).
 
     tally: int64 (n_bins,) and counters: int64 (N_COUNTERS + n_regions,), the calling thread's rows (added to);
     n_segments: the most mesh bins one straight flight can cross (buffer of the segment scoring);
     lattice_materials: int64 indices of the voxel lattice's materials, rho_max: the lattice's largest density
     (Woodcock majorant), rho_source: the largest density of the geometry (g/cm3, volume sources);
     settings: :class:`.tally.TransportSettings`; planes: the plane scorers (n_planes, PLANE_COLUMNS);
-    records: float64 (capacity, RECORD_COLUMNS) and rec_n: int64 (3,), this chunk's, zeroed by the caller: its
-    crossings in history order (:func:`.tally.score_planes`), so they do not depend on the threads.
+    records: float64 (n_chunks, capacity, RECORD_COLUMNS) and rec_n: int64 (n_chunks, 3), zeroed by the caller:
+    chunk c's crossings in history order (:func:`.tally.score_planes`), so they do not depend on the threads.
     """
     state = np.empty(4, dtype=np.uint64)
     stack = np.empty((STACK_SIZE + 4 * settings.brems_split, STACK_COLUMNS))    # room for split photons
     seg_len = np.empty(n_segments)
     seg_idx = np.empty(n_segments, dtype=np.int64)
-    start = first_history + (chunk * n_histories) // n_chunks
-    stop = first_history + ((chunk + 1) * n_histories) // n_chunks
-    for h in range(start, stop):
-        stream_init(state, seed, batch, h)
-        rec_n[2] = h
-        _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settings, lattice_materials, rho_max,
-                 rho_source, seg_len, seg_idx, planes, records, rec_n, h)
+    for c in range(first_chunk, n_chunks, step):
+        start = first_history + (c * n_histories) // n_chunks
+        stop = first_history + ((c + 1) * n_histories) // n_chunks
+        for h in range(start, stop):
+            stream_init(state, seed, batch, h)
+            rec_n[c, 2] = h
+            _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settings, lattice_materials,
+                     rho_max, rho_source, seg_len, seg_idx, planes, records[c], rec_n[c], h)

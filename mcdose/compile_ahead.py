@@ -1,6 +1,6 @@
 """Compile the transport kernel in a second process while this one builds the problem (issue 21: cold start).
 
-With an empty Numba cache the transport kernel (:func:`mcdose.kernels.transport.run_chunk`) takes about 35 s to
+With an empty Numba cache the transport kernel (:func:`mcdose.kernels.transport.run_chunks`) takes about 35 s to
 compile, and building a problem compiles its own kernels (voxel masses, point classification: about 14 s). A
 compiled kernel depends only on the *types* of its arguments, so :func:`start` hands a child process their
 description (every array by its dtype, rank, layout and writeability) and the child compiles the kernel for
@@ -20,7 +20,7 @@ import tempfile
 import numba
 import numpy as np
 
-from .kernels.transport import run_chunk
+from .kernels.transport import run_chunks
 
 _STARTED: dict = {}       # signature -> the child that compiles (or compiled) it, one at a time
 
@@ -59,16 +59,16 @@ _CHILD = ("import os, pickle, sys\n"
           "    described = pickle.load(fh)\n"
           "os.remove(sys.argv[1])\n"
           "from mcdose.compile_ahead import stand_in\n"
-          "from mcdose.kernels.transport import run_chunk\n"
-          "run_chunk(*(stand_in(d) for d in described))\n")   # compiles (and caches) the kernel; runs no history
+          "from mcdose.kernels.transport import run_chunks\n"
+          "run_chunks(*(stand_in(d) for d in described))\n")   # compiles (and caches) the kernel; runs no history
 
 
 def _cached(signature) -> bool:
     """True if the kernel of ``signature`` is compiled in this process or can be loaded from Numba's cache."""
-    if signature in run_chunk.overloads:
+    if signature in run_chunks.overloads:
         return True
     try:
-        return run_chunk._cache.load_overload(signature, run_chunk.targetctx) is not None
+        return run_chunks._cache.load_overload(signature, run_chunks.targetctx) is not None
     except Exception:        # a Numba without this (private) cache interface: behave as if cached
         return True
 
@@ -87,7 +87,7 @@ class Ahead:
 
 
 def start(arguments: tuple) -> Ahead:
-    """Start compiling ``run_chunk`` for the types of ``arguments`` (a call's arguments, no history to run) in a
+    """Start compiling ``run_chunks`` for the types of ``arguments`` (a call's arguments, no history to run) in a
     child process, unless it is cached or already being compiled."""
     described = tuple(describe(a) for a in arguments)
     signature = tuple(numba.typeof(a) for a in arguments)

@@ -8,7 +8,6 @@ settings -- and handed to the kernels as arrays;
 """
 from __future__ import annotations
 
-import queue
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from .errors import TallyOverflowError
 from .kernels import codes
 from .kernels import tally as kt
 from .kernels.geometry import majorant, max_density
-from .kernels.transport import run_chunk
+from .kernels.transport import run_chunks
 from .mesh import mesh_arrays, region_masses, voxel_masses
 from .photon_data import build_photon_data
 from .results import Grid
@@ -161,9 +160,9 @@ class TransportProblem:
         self._ahead = compile_ahead.Ahead()
         if ahead:
             self._ahead = compile_ahead.start(self._chunk_arguments(
-                self.source, 0, 0, 0, 0, 1, 0, np.zeros(self.n_bins, np.int64),
-                np.zeros(codes.N_COUNTERS + len(self.region_names), np.int64), np.zeros((1, kt.RECORD_COLUMNS)),
-                np.zeros(3, np.int64)))
+                self.source, 0, 0, 0, 0, 1, 0, 1, np.zeros(self.n_bins, np.int64),
+                np.zeros(codes.N_COUNTERS + len(self.region_names), np.int64), np.zeros((1, 1, kt.RECORD_COLUMNS)),
+                np.zeros((1, 3), np.int64)))
         self.masses = voxel_masses(grid, self.geo)
         self.region_masses, self.region_mass_uncertainty = region_masses(geometry)
 
@@ -215,12 +214,12 @@ class TransportProblem:
         }, regions=total[codes.N_COUNTERS:] * q, phase_space=phase_space, phase_space_dropped=dropped,
             steps={name: int(total[k]) for name, k in codes.STEP_CAUSES.items()})
 
-    def _chunk_arguments(self, src, seed, batch, first, n_histories, n_chunks, chunk, tally, counters, records,
-                         rec_n) -> tuple:
-        """The arguments of :func:`~mcdose.kernels.transport.run_chunk` for chunk ``chunk`` of a call."""
-        return (self.geo, self.mesh, self.pdata, self.edata, src, seed, batch, first, n_histories, n_chunks, chunk,
-                self.settings, self.lattice_materials, self.rho_max, self.rho_source, self.segments, tally, counters,
-                self.planes, records, rec_n)
+    def _chunk_arguments(self, src, seed, batch, first, n_histories, n_chunks, first_chunk, step, tally, counters,
+                         records, rec_n) -> tuple:
+        """The arguments of :func:`~mcdose.kernels.transport.run_chunks` (chunks first_chunk, + step, ...)."""
+        return (self.geo, self.mesh, self.pdata, self.edata, src, seed, batch, first, n_histories, n_chunks,
+                first_chunk, step, self.settings, self.lattice_materials, self.rho_max, self.rho_source, self.segments,
+                tally, counters, self.planes, records, rec_n)
 
     def _transport(self, src, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:
         """One kernel call: (mesh tally, counters and region energies) summed over thread rows, int64 units,
@@ -232,18 +231,10 @@ class TransportProblem:
         records = np.zeros((n_chunks, capacity, kt.RECORD_COLUMNS))
         rec_n = np.zeros((n_chunks, 3), dtype=np.int64)
         self._ahead.wait()
-        chunks = queue.SimpleQueue()
-        for c in range(n_chunks):
-            chunks.put(c)
 
-        def work(row: int) -> None:             # one thread: chunks from the queue into its own rows
-            while True:
-                try:
-                    c = chunks.get_nowait()
-                except queue.Empty:
-                    return
-                run_chunk(*self._chunk_arguments(src, seed, batch, first, n_histories, n_chunks, c, tally[row],
-                                                 counters[row], records[c], rec_n[c]))
+        def work(row: int) -> None:             # thread ``row``: every rows-th chunk, into its own rows
+            run_chunks(*self._chunk_arguments(src, seed, batch, first, n_histories, n_chunks, row, rows, tally[row],
+                                              counters[row], records, rec_n))
 
         if rows == 1:
             work(0)

@@ -34,12 +34,12 @@ CHILD = textwrap.dedent('''
     import json, time
     from mcdose.bench import x50
     from mcdose.config import validate
-    from mcdose.kernels.transport import run_chunk
+    from mcdose.kernels.transport import run_chunks
     from mcdose.problem import build_problem
     problem = build_problem(validate(x50.config(200, batches=1)), ahead=True)
     started = problem._ahead.process is not None
     problem.prepare()
-    hits = sum(run_chunk.stats.cache_hits.values())
+    hits = sum(run_chunks.stats.cache_hits.values())
     again = build_problem(validate(x50.config(200, batches=1)), ahead=True)     # warm now: nothing to start
     tally = problem.transport_batch(3, 0, 200, threads=2)
     print(json.dumps({"started": started, "hits": hits, "again": again._ahead.process is not None,
