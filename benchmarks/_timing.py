@@ -15,6 +15,7 @@ def print_table(rows: list, egsnrc_efficiency: float) -> None:
     print(f"speed-up on {rows[-1].threads} threads: {speedup:.2f} "
           f"(parallel efficiency {speedup * rows[0].threads / rows[-1].threads:.2f})")
     for r in rows:
-        print(f"time to 1 % in the reference voxel on {r.threads} thread(s): {r.transport_s * (r.s / 0.01) ** 2:,.1f} s "
+        to_1_percent = r.transport_s * (r.s / 0.01) ** 2
+        print(f"time to 1 % in the reference voxel on {r.threads} thread(s): {to_1_percent:,.1f} s "
               f"(EGSnrc, one core: {1.0 / (1e-4 * egsnrc_efficiency):,.0f} s)")
     print(f"CPU: {cpu_model()}")

@@ -1,8 +1,9 @@
 """Benchmark: cold start (issue 21) -- the first run on a machine, with an empty Numba cache: the seconds spent
 compiling the kernels, beside the same steps with the cache warm. As ``mcdose run`` does, the problem is built with
 ``ahead=True``: the transport kernel compiles in a second process (mcdose.compile_ahead) while this one builds the
-problem and compiles its voxel-mass kernels; preparing then waits for it and loads it from the cache. The physics tables come from their own cache in both
-(benchmarks.physics_tables measures their cold build). The problem: examples/water_9MeV.toml, 200 histories.
+problem and compiles its voxel-mass kernels; preparing then waits for it and loads it from the cache. The physics
+tables come from their own cache in both (benchmarks.physics_tables measures their cold build). The problem:
+examples/water_9MeV.toml, 200 histories.
 
 Run: python -m benchmarks.cold_start
 """

@@ -37,8 +37,8 @@ EGSnrc and PENELOPE):
   so longer than its CSDA range) is shorter than the isotropic safety distance to its geometry
   region's boundary, to its mesh bin's walls (outside the mesh: to the mesh) and to every plane
   scorer that would record it deposits its energy on the spot: every dose it could give stays in
-  that bin (or outside the mesh), in that region, and no plane misses it. What is lost is the bremsstrahlung it would still emit (it is
-  deposited instead), so only electrons below their material's ``edata.rr_energy`` are rejected, where the
+  that bin (or outside the mesh), in that region, and no plane misses it. What is lost is the
+  bremsstrahlung it would still emit (it is deposited instead), so only electrons below their material's ``edata.rr_energy`` are rejected, where the
   radiation yield is at most 0.1 % (about 150 keV in water; in gold and lead about the production
   threshold, so that electrons stopping in a target or shielding disk emit their photons), as EGSnrc's
   range rejection below ESAVE (PIRS-701).
@@ -164,8 +164,8 @@ def _brems_photons(geo, mesh, planes, edata, mat, rho, cell, voxel, tally, count
                 continue
             wj = wt
         counters[RADIATED] += units(kj * wj)
-        n = _secondary(geo, mesh, planes, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, gu, gv, gw, kj,
-                       PHOTON, wj, settings)
+        n = _secondary(geo, mesh, planes, edata, mat, rho, cell, voxel, tally, counters, stack, n, x, y, z, gu, gv,
+                       gw, kj, PHOTON, wj, settings)
         if n < 0:
             return n
     return n

@@ -172,7 +172,8 @@ def _distance_outside(mesh, x, y, z):
     """Distance (cm) from a point outside the mesh to the mesh's volume (a box, a finite cylinder or
     cylindrical shell, a sphere or spherical shell): a sphere of that radius holds no bin."""
     if mesh.kind == CARTESIAN:
-        d0, d1, d2 = _gap(mesh.e0[0], mesh.e0[-1], x), _gap(mesh.e1[0], mesh.e1[-1], y), _gap(mesh.e2[0], mesh.e2[-1], z)
+        d0, d1 = _gap(mesh.e0[0], mesh.e0[-1], x), _gap(mesh.e1[0], mesh.e1[-1], y)
+        d2 = _gap(mesh.e2[0], mesh.e2[-1], z)
         return np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
     rho2, _ = _radial(mesh, x, y, z, 0.0, 0.0, 0.0)
     d0 = _gap(mesh.e0[0], mesh.e0[-1], np.sqrt(rho2))

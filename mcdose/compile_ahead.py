@@ -7,7 +7,8 @@ description (every array by its dtype, rank, layout and writeability) and the ch
 stand-ins of those types
 into the shared cache (``NUMBA_CACHE_DIR``, inherited) while this process goes on building; :meth:`Ahead.wait`
 (called before the first batch) waits for it, and the first batch then loads the kernel from the cache. On a warm
-cache nothing is started. If the child fails, this process simply compiles the kernel itself.
+cache nothing is started. If the child fails, this process simply compiles the kernel itself; a child whose
+parent was interrupted ends when its compilation does (and leaves the kernel cached).
 """
 from __future__ import annotations
 
