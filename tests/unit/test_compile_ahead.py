@@ -1,5 +1,6 @@
 """mcdose.compile_ahead: the stand-ins have the Numba types of the arguments they describe, and a cold start
 compiles the transport kernel in a second process whose cache entry the building process then loads."""
+import json
 import os
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def test_stand_in_of_a_named_tuple_and_scalars():
 
 
 CHILD = textwrap.dedent('''
-    import json, time
+    import json
     from mcdose.bench import x50
     from mcdose.config import validate
     from mcdose.kernels.transport import run_chunks
@@ -51,7 +52,6 @@ def test_a_cold_start_compiles_the_transport_kernel_in_a_second_process(tmp_path
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
     done = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    import json
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["started"] and report["hits"] == 1 and not report["again"]
     assert report["deposited"] > 0
