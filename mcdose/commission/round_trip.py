@@ -55,9 +55,18 @@ def _measured_r50(path: Path) -> float:
     return float(pdd_metrics(c.position_cm, c.dose).r50_cm.value)
 
 
+def _measured(curve, rng) -> tuple:
+    """(dose, 1-sigma) relative to the curve's maximum of a run's curve with NOISE added: the 1-sigma is the
+    added noise and the run's own statistical 1-sigma together, as a measured file would state it."""
+    top = curve.dose.max()
+    noisy = curve.dose * (1 + NOISE * rng.standard_normal(curve.dose.size)) / top
+    return noisy, np.hypot(NOISE * curve.dose, curve.sigma) / top
+
+
 def synthesise(machine, nominal: float, truth: dict, setup: Setup, shift_cm: float, histories: int, folder: Path,
                seed: int, truth_file: Path):
-    """Write pdd_SLUG.csv and x_SLUG.csv of a full run of the true beam (noise NOISE, positions + shift_cm);
+    """Write pdd_SLUG.csv and x_SLUG.csv (with their 1-sigma) of a full run of the true beam (noise NOISE,
+    positions + shift_cm);
     return (the run's R50 Estimate, the two 'FILE@tags' arguments)."""
     rng = np.random.default_rng(seed)
     depth = round(0.6 * nominal + 1.0, 1)
@@ -68,19 +77,19 @@ def synthesise(machine, nominal: float, truth: dict, setup: Setup, shift_cm: flo
     r50 = pdd.metrics().r50_cm
     tags = f"applicator={setup.applicator:g},bevel={setup.bevel:g},docking={setup.docking}" + (
         f",air_gap={setup.air_gap:g}" if setup.docking == "soft" else "")
-    noisy = pdd.dose / pdd.dose.max() * (1 + NOISE * rng.standard_normal(pdd.dose.size))
+    noisy, sigma = _measured(pdd, rng)
     pdd_file = folder / f"pdd_{setup.slug}.csv"
-    np.savetxt(pdd_file, np.column_stack([10 * (pdd.position_cm + shift_cm), 100 * noisy]), delimiter=",",
-               header="depth_mm,dose", comments="")
+    np.savetxt(pdd_file, np.column_stack([10 * (pdd.position_cm + shift_cm), 100 * noisy, 100 * sigma]),
+               delimiter=",", header="depth_mm,dose,sigma", comments="")
     profile_depth = round(0.5 * float(pdd.metrics().r90_cm.value), 1)
     prof = result.profile("x", profile_depth)
     keep = prof.position_cm > -prof.position_cm[-1] + 0.05
-    noisy = prof.dose / prof.dose.max() * (1 + NOISE * rng.standard_normal(prof.dose.size))
+    noisy, sigma = _measured(prof, rng)
     x_file = folder / f"x_{setup.slug}.csv"
     with open(x_file, "w") as f:
         f.write(f"# depth_cm = {profile_depth}\n")
-        np.savetxt(f, np.column_stack([10 * (prof.position_cm[keep] + shift_cm), 100 * noisy[keep]]), delimiter=",",
-                   header="x_mm,dose", comments="")
+        np.savetxt(f, np.column_stack([10 * (prof.position_cm[keep] + shift_cm), 100 * noisy[keep], 100 * sigma[keep]]),
+                   delimiter=",", header="x_mm,dose,sigma", comments="")
     return r50, [f"{pdd_file}@{tags}", f"{x_file}@{tags}"]
 
 

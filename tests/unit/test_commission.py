@@ -217,18 +217,41 @@ def test_noisy_kernels_widen_the_uncertainty_by_what_they_cause():
     assert 0.35 <= np.std(means, ddof=1) / kernel_sigma <= 2.0, (means, kernel_sigma)
 
 
-def test_the_kernels_variance_does_not_pull_the_fit_to_a_line():
-    """Noiseless kernels that carry a 1 % variance: were that variance taken at the trial weights, the fit would
-    gain by putting the weights on one node (a line: FWHM 0, where the variance is largest), which it did
-    before (FWHM driven to 0, then held); taken at the previous solution's weights, the truth comes back within
-    3 sigma plus the interpolation allowance."""
-    truth = (9.55, 0.8, 1.3)
-    data = [replace(c, Var=(0.01 * c.V) ** 2) for c in _data(True, 0.05, truth, np.random.default_rng(6))]
-    r = fit(Weights(NODES), data, PARAMS)
-    assert r.held == {}
-    allowance = {"mean_energy": 0.002 * 9.55, "energy_fwhm": 0.05, "angular_sigma": 0.05}
-    for name, true in zip(("mean_energy", "energy_fwhm", "angular_sigma"), truth):
-        assert abs(r.values[name] - true) <= K_SIGMA * r.sigma[name] + allowance[name], (name, r.values, r.sigma)
+KERNEL_SETS = 8
+
+
+def test_noisy_kernels_do_not_pull_the_angular_spread():
+    """Kernels with 3 % noise (six times the measurement's), energy spread known: over KERNEL_SETS independent
+    kernel sets the fitted angular spread is unbiased (mean within 3 standard errors of the truth, 1 degree, plus
+    the interpolation's 0.005 degree with noiseless kernels) and each fit within 3 of its reported 1-sigma.
+    Least squares without the noise correction gave 0.888 +- 0.007 degrees (pulls -2 to -4): the noise a
+    trial beam's weights pick up from the kernels, sum W^2 Var, is smallest between the nodes, so the fit went
+    there."""
+    truth = (9.55, 0.8, 1.0)
+    data = _data(True, 0.05, truth, np.random.default_rng(6))
+    weights = Weights(NODES)
+    fits = [fit(lambda v: weights(dict(v, energy_fwhm=0.8)), _noisy_kernels(data, 0.03, np.random.default_rng(60 + k)),
+                (PARAMS[0], PARAMS[2])) for k in range(KERNEL_SETS)]
+    angles = np.array([r.values["angular_sigma"] for r in fits])
+    sigmas = np.array([r.sigma["angular_sigma"] for r in fits])
+    assert np.all(np.abs(angles - 1.0) <= K_SIGMA * sigmas), (angles, sigmas)
+    assert abs(angles.mean() - 1.0) <= K_SIGMA * angles.std(ddof=1) / np.sqrt(KERNEL_SETS) + 0.005, angles
+
+
+def test_noisy_kernels_do_not_pull_the_energy_spread_to_its_limit():
+    """Kernels with 0.3 % noise (below the measurement's 0.5 %), all three parameters free: no fit puts the
+    energy FWHM at its range limit, and every fitted one is within 3 sigma of the truth (plus the interpolation
+    allowance). Without the noise correction 7 of 8 kernel sets gave the limit, 0.92 MeV, for 0.8."""
+    truth = (9.55, 0.8, 1.0)
+    data = _data(True, 0.05, truth, np.random.default_rng(6))
+    fits = [fit(Weights(NODES), _noisy_kernels(data, 0.003, np.random.default_rng(60 + k)), PARAMS)
+            for k in range(KERNEL_SETS)]
+    for r in fits:
+        assert not any("edge of its range" in w for w in r.warnings), r.warnings
+        for name, true, allowance in zip(("mean_energy", "energy_fwhm", "angular_sigma"), truth, (0.02, 0.05, 0.05)):
+            if name in r.free:
+                assert abs(r.values[name] - true) <= K_SIGMA * r.sigma[name] + allowance, (name, r.values, r.sigma)
+    assert sum("energy_fwhm" in r.free for r in fits) >= KERNEL_SETS // 2
 
 
 def test_refinement_takes_the_kernels_the_fitted_beam_uses():
@@ -343,8 +366,6 @@ def test_intrabeam_spectrum_fit_recovers_a_known_filtration(tmp_path, monkeypatc
     """A tabulated 50 kV spectrum; the 'measured' depth dose is a run of the same model filtered by 0.30 mm Al
     and shifted by 0.3 mm: the fit returns the filtration within 3 sigma plus 0.05 mm (2.5 keV groups), the
     written model is the input times exp(-mu t) bin by bin, and bad input exits 2."""
-    from dataclasses import replace
-
     from mcdose import api
     from mcdose.cli import main
     from mcdose.commission import intrabeam as ib
