@@ -62,7 +62,7 @@ from .electron_interactions import (delta_cosines, discrete_sigma, elastic_param
                                     sample_brems_cos, sample_brems_energy, sample_moller, sample_elastic_mu,
                                     select_discrete, t_of_range)
 from .geometry import cross, distance_to_boundary, medium, safety
-from .mesh import mesh_safety, trace_mesh
+from .mesh import mesh_crossing, mesh_index_dir, mesh_safety, trace_mesh
 from .photon_interactions import isotropic_direction, rotate
 from .rng import uniform
 from .tally import deposit, escape, push, score_planes, units
@@ -72,22 +72,31 @@ _NONE, _DISCRETE, _CUTOFF = 0, 1, 2
 
 
 @jit
-def _segment(mesh, tally, counters, region, x, y, z, u, v, w, length, de, wt, analog, seg_len, seg_idx):
+def _segment(mesh, tally, counters, region, x, y, z, u, v, w, length, de, wt, analog, seg_len, seg_idx, known):
     """Deposit de MeV of weight wt lost along a straight segment in scoring region ``region``: split over
-    the mesh bins by length."""
+    the mesh bins by length. ``known``: the mesh bin holding (x, y, z) off its walls (the end of the particle's
+    previous segment), or -1 to locate it. Returns the bin holding the segment's end off its walls when the
+    segment stayed in one bin, else -1."""
     if de <= 0.0:
-        return
+        return -1
     if not analog or length <= 0.0:
         deposit(mesh, tally, counters, region, x, y, z, de, wt, analog)
-        return
+        return -1
     units_de = units(de * wt)
     counters[DEPOSITED] += units_de
     counters[N_COUNTERS + region] += units_de
-    n = trace_mesh(mesh, x, y, z, u, v, w, length, seg_len, seg_idx)
     per_cm = de * wt / length
+    index = known if known >= 0 else mesh_index_dir(mesh, x, y, z, u, v, w)
+    if index >= 0:
+        d = mesh_crossing(mesh, index, x, y, z, u, v, w)[0]
+        if d >= length:                       # the usual short step: one bin (trace_mesh's first test)
+            tally[index] += units(per_cm * length)
+            return index if d > length else -1
+    n = trace_mesh(mesh, x, y, z, u, v, w, length, seg_len, seg_idx)
     for k in range(n):
         if seg_idx[k] >= 0:
             tally[seg_idx[k]] += units(per_cm * seg_len[k])
+    return -1
 
 
 @jit
@@ -102,11 +111,12 @@ def _plane_safety(planes, x, y, z, e, kind):
 
 
 @jit
-def _trapped(mesh, planes, x, y, z, e, kind, reach, region_safety):
+def _trapped(mesh, planes, x, y, z, e, kind, reach, region_safety, known):
     """Range rejection test: True if ``reach`` (cm, the residual range) is shorter than ``region_safety`` (cm,
     to the geometry region's boundary), than the mesh safety (inside the mesh its bin's walls, outside it the
-    distance to the mesh) and than the distance to every plane scorer that would record the particle."""
-    return (reach < region_safety and reach < mesh_safety(mesh, x, y, z)
+    distance to the mesh; ``known``: the bin holding the point, or -1) and than the distance to every plane
+    scorer that would record the particle."""
+    return (reach < region_safety and reach < mesh_safety(mesh, x, y, z, known)
             and reach < _plane_safety(planes, x, y, z, e, kind))
 
 
@@ -126,7 +136,7 @@ def _secondary(geo, mesh, planes, edata, mat, rho, cell, voxel, tally, counters,
     cut = settings.photon_cutoff if kind == PHOTON else settings.electron_cutoff
     if e > cut and not (kind == ELECTRON and settings.range_rejection and e <= edata.rr_energy[mat]
                         and _trapped(mesh, planes, x, y, z, e, kind, range_of(edata, mat, E_MINUS, e) / rho,
-                                     safety(geo, cell, voxel, x, y, z))):
+                                     safety(geo, cell, voxel, x, y, z), -1)):
         return push(stack, n, x, y, z, u, v, w, e, kind, wt)
     deposit(mesh, tally, counters, geo.cell_region[cell], x, y, z, e, wt, settings.analog)
     return n
@@ -201,6 +211,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
     n_left = -math.log(uniform(state))       # mean free paths (of sigma_max) to the next discrete event
     dt_loss = math.log(1.0 - settings.max_step_loss) * edata.inv_dln_e   # grid steps of the largest loss
     cut_mat, r_cut = -1, 0.0                  # range at the cut-off, per material
+    mbin = -1                                 # the mesh bin holding the particle off its walls, -1: not known
     for _ in range(MAX_STEPS):
         if cell < 0:
             escape(counters, e, kind, wt)
@@ -215,6 +226,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
                 continue
             score_planes(planes, records, rec_n, x, y, z, u, v, w, d, e, 0.0, wt, kind)
             x, y, z = x + d * u, y + d * v, z + d * w
+            mbin = -1
             cell, voxel = cross(geo, x, y, z, u, v, w)
             counters[STEP_VACUUM] += 1
             continue
@@ -227,7 +239,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
         r0 = range_t(edata, mat, p, t0)
         safe = safety(geo, cell, voxel, x, y, z)      # cm: no boundary closer in any direction
         if settings.range_rejection and e <= edata.rr_energy[mat] and _trapped(mesh, planes, x, y, z, e, kind,
-                                                                             r0 / rho, safe):
+                                                                             r0 / rho, safe, mbin):
             counters[RANGE_REJECTED] += 1
             break                             # cannot leave its voxel and region: deposit here
         step, limit = r0 - range_t(edata, mat, p, t0 + dt_loss), STEP_LOSS
@@ -260,7 +272,8 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
         tau = s * uniform(state) if msc else s
         if tau >= d:                          # the boundary comes first: stop there
             e_new = _energy_left(edata, mat, p, r0 - d * rho, i0)
-            _segment(mesh, tally, counters, region, x, y, z, u, v, w, d, e - e_new, wt, analog, seg_len, seg_idx)
+            mbin = _segment(mesh, tally, counters, region, x, y, z, u, v, w, d, e - e_new, wt, analog, seg_len,
+                            seg_idx, mbin)
             score_planes(planes, records, rec_n, x, y, z, u, v, w, d, e, e - e_new, wt, kind)
             e = e_new
             n_left -= d * rho * sig_max
@@ -269,7 +282,8 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
             counters[STEP_BOUNDARY] += 1
             continue
         e_new = _energy_left(edata, mat, p, r0 - tau * rho, i0)
-        _segment(mesh, tally, counters, region, x, y, z, u, v, w, tau, e - e_new, wt, analog, seg_len, seg_idx)
+        mbin = _segment(mesh, tally, counters, region, x, y, z, u, v, w, tau, e - e_new, wt, analog, seg_len, seg_idx,
+                        mbin)
         score_planes(planes, records, rec_n, x, y, z, u, v, w, tau, e, e - e_new, wt, kind)
         x, y, z = x + tau * u, y + tau * v, z + tau * w
         if msc:                               # GS deflection of the whole step at its mid-point energy
@@ -281,8 +295,8 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
             d2 = np.inf if inside else distance_to_boundary(geo, cell, x, y, z, u, v, w)
             if d2 < rest:                     # the boundary comes first on the second leg
                 e_end = _energy_left(edata, mat, p, r0 - (tau + d2) * rho, i0)
-                _segment(mesh, tally, counters, region, x, y, z, u, v, w, d2, e_new - e_end, wt, analog, seg_len,
-                         seg_idx)
+                mbin = _segment(mesh, tally, counters, region, x, y, z, u, v, w, d2, e_new - e_end, wt, analog,
+                                seg_len, seg_idx, mbin)
                 score_planes(planes, records, rec_n, x, y, z, u, v, w, d2, e_new, e_new - e_end, wt, kind)
                 e = e_end
                 n_left -= (tau + d2) * rho * sig_max
@@ -291,7 +305,8 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
                 counters[STEP_BOUNDARY] += 1
                 continue
             e_end = _energy_left(edata, mat, p, r0 - step, i0)
-            _segment(mesh, tally, counters, region, x, y, z, u, v, w, rest, e_new - e_end, wt, analog, seg_len, seg_idx)
+            mbin = _segment(mesh, tally, counters, region, x, y, z, u, v, w, rest, e_new - e_end, wt, analog, seg_len,
+                            seg_idx, mbin)
             score_planes(planes, records, rec_n, x, y, z, u, v, w, rest, e_new, e_new - e_end, wt, kind)
             x, y, z = x + rest * u, y + rest * v, z + rest * w
             e_new = e_end

@@ -182,13 +182,16 @@ def _distance_outside(mesh, x, y, z):
 
 
 @jit
-def mesh_safety(mesh, x, y, z):
+def mesh_safety(mesh, x, y, z, known=-1):
     """Isotropic safety (cm): a lower bound of the distance from (x, y, z) to the walls of its bin, so a
     sphere of that radius lies in one bin; outside the mesh, the distance to the mesh (:func:`_distance_outside`),
-    so a sphere of that radius holds no bin."""
-    i0, i1, i2 = _bins(mesh, x, y, z, 0.0, 0.0, 0.0, False)
-    if _flat(mesh, i0, i1, i2) < 0:
-        return _distance_outside(mesh, x, y, z)
+    so a sphere of that radius holds no bin. ``known``: the bin holding the point, if the caller knows it."""
+    if known >= 0:
+        i0, i1, i2 = unflatten(mesh, known)
+    else:
+        i0, i1, i2 = _bins(mesh, x, y, z, 0.0, 0.0, 0.0, False)
+        if _flat(mesh, i0, i1, i2) < 0:
+            return _distance_outside(mesh, x, y, z)
     if mesh.kind == CARTESIAN:
         return min(_slab_safety(mesh.e0, i0, x), _slab_safety(mesh.e1, i1, y), _slab_safety(mesh.e2, i2, z))
     rho2, _ = _radial(mesh, x, y, z, 0.0, 0.0, 0.0)

@@ -34,9 +34,12 @@ def roulette(wt, threshold, state):
     return threshold if uniform(state) * threshold < wt else 0.0
 
 
-@jit
+@jit(inline="always")
 def _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settings, lattice_materials, rho_max,
              rho_source, seg_len, seg_idx, planes, records, rec_n, history):
+    """One history: its primaries and every particle they create, through the stack. Inlined into the history
+    loop :func:`_chunks`: out of line, each history's call passed every bundle flattened (about 6 kB), a third
+    of an analog 50 keV photon history (docs/architecture.md, "Borrowing kernels")."""
     n = sample_primaries(src, geo, rho_source, state, stack, counters, history)
     while n > 0:
         n -= 1
@@ -77,6 +80,16 @@ def run_chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histo
     stack = np.empty((STACK_SIZE + 4 * settings.brems_split, STACK_COLUMNS))    # room for split photons
     seg_len = np.empty(n_segments)
     seg_idx = np.empty(n_segments, dtype=np.int64)
+    _chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histories, n_chunks, first_chunk, step,
+            settings, lattice_materials, rho_max, rho_source, tally, counters, planes, records, rec_n, state, stack,
+            seg_len, seg_idx)
+
+
+@jit
+def _chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histories, n_chunks, first_chunk, step,
+            settings, lattice_materials, rho_max, rho_source, tally, counters, planes, records, rec_n, state, stack,
+            seg_len, seg_idx):
+    """:func:`run_chunks`' loop over its histories, borrowing the buffers it allocated."""
     for c in range(first_chunk, n_chunks, step):
         start = first_history + (c * n_histories) // n_chunks
         stop = first_history + ((c + 1) * n_histories) // n_chunks
