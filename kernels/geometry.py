@@ -197,16 +197,20 @@ def _in_cell(cs, csf, csn, st, sp, cell, x, y, z, u, v, w):
     return True
 
 
-@jit
+@jit(inline="always")
 def in_cell(geo, cell, x, y, z, u, v, w):
     """True if the point moving along (u, v, w) is in ``cell`` (not the world)."""
     return _in_cell(geo.cell_start, geo.cell_surf, geo.cell_sense, geo.surf_type, geo.surf_par, cell, x, y, z, u, v, w)
 
 
-@jit
+@jit(inline="always")
 def grid_voxel(geo, x, y, z):
     """Flat index of the point-location grid voxel holding the point (-1 outside the grid box)."""
-    gb, gn = geo.grid_box, geo.grid_n
+    return _grid_voxel(geo.grid_box, geo.grid_n, x, y, z)
+
+
+@jit
+def _grid_voxel(gb, gn, x, y, z):
     flat = 0
     for k, q in enumerate((x, y, z)):
         f = (q - gb[2 * k]) / (gb[2 * k + 1] - gb[2 * k]) * gn[k]
@@ -216,19 +220,24 @@ def grid_voxel(geo, x, y, z):
     return flat
 
 
-@jit
+@jit(inline="always")
 def locate_dir(geo, x, y, z, u, v, w):
     """Cell index of the point, entering along (u, v, w): n_cells = world, -1 = outside the world."""
-    n_cells = geo.cell_start.shape[0] - 1
-    if not _in_world(geo.world, x, y, z, u, v, w):
+    return _locate_dir(geo.world, geo.grid_box, geo.grid_n, geo.grid_start, geo.grid_cells, geo.cell_start,
+                       geo.cell_surf, geo.cell_sense, geo.surf_type, geo.surf_par, x, y, z, u, v, w)
+
+
+@jit
+def _locate_dir(wb, gb, gn, gs, gc, cs, csf, csn, st, sp, x, y, z, u, v, w):
+    n_cells = cs.shape[0] - 1
+    if not _in_world(wb, x, y, z, u, v, w):
         return -1
-    g = grid_voxel(geo, x, y, z)
+    g = _grid_voxel(gb, gn, x, y, z)
     if g < 0:
         return n_cells
-    cs, csf, csn, st, sp = geo.cell_start, geo.cell_surf, geo.cell_sense, geo.surf_type, geo.surf_par
-    for k in range(geo.grid_start[g], geo.grid_start[g + 1]):
-        if _in_cell(cs, csf, csn, st, sp, geo.grid_cells[k], x, y, z, u, v, w):
-            return geo.grid_cells[k]
+    for k in range(gs[g], gs[g + 1]):
+        if _in_cell(cs, csf, csn, st, sp, gc[k], x, y, z, u, v, w):
+            return gc[k]
     return n_cells
 
 
@@ -256,13 +265,13 @@ def _voxel(lx, ly, lz, x, y, z, u, v, w):
             + _axis_index(lz, z, w))
 
 
-@jit
+@jit(inline="always")
 def voxel_index(geo, x, y, z, u, v, w):
     """Flat lattice index of the voxel the point (in the lattice cell) is in or entering."""
     return _voxel(geo.lat_x, geo.lat_y, geo.lat_z, x, y, z, u, v, w)
 
 
-@jit
+@jit(inline="always")
 def cross(geo, x, y, z, u, v, w):
     """(cell, voxel) entered at a point moving along (u, v, w); voxel = -1 outside the lattice."""
     cell = locate_dir(geo, x, y, z, u, v, w)
@@ -287,7 +296,7 @@ def _axis_distance(edges, x, u):
     return (edges[i + 1] - x) / u if u > 0.0 else (edges[i] - x) / u
 
 
-@jit
+@jit(inline="always")
 def distance_to_boundary(geo, cell, x, y, z, u, v, w):
     """Distance (cm) along the unit direction to leave ``cell`` (the lattice cell: the current voxel).
 
@@ -297,22 +306,34 @@ def distance_to_boundary(geo, cell, x, y, z, u, v, w):
     n_cells = geo.cell_start.shape[0] - 1
     if cell != n_cells and cell != geo.lat_cell[0]:   # the common case: an analytic cell
         return cell_exit(geo, cell, x, y, z, u, v, w)
-    st, sp, wb = geo.surf_type, geo.surf_par, geo.world
-    best = np.inf
-    if cell == n_cells:                                # the world: nearest crossing of anything
-        if locate_dir(geo, x, y, z, u, v, w) != n_cells:
-            return 0.0
-        best = min(_range_exit(x, u, wb[0], wb[1]), _range_exit(y, v, wb[2], wb[3]), _range_exit(z, w, wb[4], wb[5]))
-        for s in range(st.shape[0]):
-            a, b, c, g = surface_quadratic(st, sp, s, x, y, z, u, v, w)
-            best = min(best, _exit_root(surface_side(a, b, g), a, b, c, g))
-        return best
-    if not cell_exit(geo, cell, x, y, z, u, v, w) > 0.0:  # the lattice cell: the current voxel
-        return 0.0
-    return min(_axis_distance(geo.lat_x, x, u), _axis_distance(geo.lat_y, y, v), _axis_distance(geo.lat_z, z, w))
+    if cell == n_cells:
+        return _world_exit(geo, x, y, z, u, v, w)
+    return _voxel_exit(geo.cell_start, geo.cell_surf, geo.cell_sense, geo.surf_type, geo.surf_par, geo.lat_x,
+                       geo.lat_y, geo.lat_z, cell, x, y, z, u, v, w)
 
 
 @jit
+def _world_exit(geo, x, y, z, u, v, w):
+    """Distance (cm) to leave the world region (outside every cell): the nearest crossing of anything."""
+    if locate_dir(geo, x, y, z, u, v, w) != geo.cell_start.shape[0] - 1:
+        return 0.0
+    st, sp, wb = geo.surf_type, geo.surf_par, geo.world
+    best = min(_range_exit(x, u, wb[0], wb[1]), _range_exit(y, v, wb[2], wb[3]), _range_exit(z, w, wb[4], wb[5]))
+    for s in range(st.shape[0]):
+        a, b, c, g = surface_quadratic(st, sp, s, x, y, z, u, v, w)
+        best = min(best, _exit_root(surface_side(a, b, g), a, b, c, g))
+    return best
+
+
+@jit
+def _voxel_exit(cs, csf, csn, st, sp, lat_x, lat_y, lat_z, cell, x, y, z, u, v, w):
+    """Distance (cm) to leave the current voxel of the lattice cell ``cell``."""
+    if not _cell_exit(cs, csf, csn, st, sp, cell, x, y, z, u, v, w) > 0.0:
+        return 0.0
+    return min(_axis_distance(lat_x, x, u), _axis_distance(lat_y, y, v), _axis_distance(lat_z, z, w))
+
+
+@jit(inline="always")
 def safety(geo, cell, voxel, x, y, z):
     """Isotropic safety (cm): a lower bound of the distance from (x, y, z) to the boundary of its
     region (cell, or voxel of the lattice), so a sphere of that radius lies in the region.
@@ -320,7 +341,12 @@ def safety(geo, cell, voxel, x, y, z):
     |g| of each of the cell's surfaces (exact distances for planes, spheres and cylinders); 0 for
     cells bounded by a cone (no cheap bound) and for the world.
     """
-    cs, csf, st, sp = geo.cell_start, geo.cell_surf, geo.surf_type, geo.surf_par
+    return _safety(geo.cell_start, geo.cell_surf, geo.surf_type, geo.surf_par, geo.lat_x, geo.lat_y, geo.lat_z,
+                   cell, voxel, x, y, z)
+
+
+@jit
+def _safety(cs, csf, st, sp, lat_x, lat_y, lat_z, cell, voxel, x, y, z):
     if cell < 0 or cell >= cs.shape[0] - 1:
         return 0.0
     best = np.inf
@@ -330,18 +356,23 @@ def safety(geo, cell, voxel, x, y, z):
         _, _, _, g = surface_quadratic(st, sp, csf[k], x, y, z, 0.0, 0.0, 0.0)
         best = min(best, abs(g))
     if voxel >= 0:
-        ny, nz = geo.lat_y.size - 1, geo.lat_z.size - 1
+        ny, nz = lat_y.size - 1, lat_z.size - 1
         ix, iy, iz = voxel // (ny * nz), (voxel // nz) % ny, voxel % nz
-        best = min(best, x - geo.lat_x[ix], geo.lat_x[ix + 1] - x, y - geo.lat_y[iy], geo.lat_y[iy + 1] - y,
-                   z - geo.lat_z[iz], geo.lat_z[iz + 1] - z)
+        best = min(best, x - lat_x[ix], lat_x[ix + 1] - x, y - lat_y[iy], lat_y[iy + 1] - y,
+                   z - lat_z[iz], lat_z[iz + 1] - z)
     return max(best, 0.0)
 
 
-@jit
+@jit(inline="always")
 def cell_exit(geo, cell, x, y, z, u, v, w):
     """Distance (cm) to leave a cell (not the world) through its surfaces, voxels ignored: the
     flight range of Woodcock tracking in the lattice cell. 0 if the point is not inside ``cell``."""
-    cs, csf, csn, st, sp = geo.cell_start, geo.cell_surf, geo.cell_sense, geo.surf_type, geo.surf_par
+    return _cell_exit(geo.cell_start, geo.cell_surf, geo.cell_sense, geo.surf_type, geo.surf_par, cell, x, y, z, u, v,
+                      w)
+
+
+@jit
+def _cell_exit(cs, csf, csn, st, sp, cell, x, y, z, u, v, w):
     best = np.inf
     for k in range(cs[cell], cs[cell + 1]):
         sense = csn[k]
