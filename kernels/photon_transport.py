@@ -95,7 +95,9 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
     electron at rest); photoelectron from the Sauter distribution about the photon direction
     with a kinetic energy equal to everything not carried by fluorescence (Auger energy lumped
     in, a few keV at most for lead); pair electron and positron along the photon direction
-    (their mean angle is ~ mc²/E).
+    (their mean angle is ~ mc²/E). A Compton electron deposited on the spot gets no direction (the
+    photoelectron's is still drawn: skipping it would shift the random numbers of the fluorescence
+    that follows).
     """
     analog = settings.analog
     woodcock = settings.woodcock and analog
@@ -176,10 +178,12 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
         if process == INCOHERENT:
             e_new, cos_t, t_electron = sample_compton(pdata, mat, e, state)
             nu, nv, nw = rotate(u, v, w, cos_t, 2.0 * math.pi * uniform(state))
-            pu, pv, pw = e * u - e_new * nu, e * v - e_new * nv, e * w - e_new * nw   # electron momentum
-            norm = math.sqrt(pu * pu + pv * pv + pw * pw)
-            if norm > 0.0:
-                pu, pv, pw = pu / norm, pv / norm, pw / norm
+            pu, pv, pw = u, v, w                  # direction needed only for an electron that is transported
+            if settings.electrons and t_electron > settings.electron_cutoff:
+                pu, pv, pw = e * u - e_new * nu, e * v - e_new * nv, e * w - e_new * nw   # electron momentum
+                norm = math.sqrt(pu * pu + pv * pv + pw * pw)
+                if norm > 0.0:
+                    pu, pv, pw = pu / norm, pv / norm, pw / norm
             n_stack = _charged(mesh, tally, counters, region, stack, n_stack, x, y, z, pu, pv, pw, t_electron, ELECTRON,
                                wt, state, settings)
             if n_stack < 0:
