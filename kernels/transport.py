@@ -39,7 +39,7 @@ def _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settin
              rho_source, seg_len, seg_idx, planes, records, rec_n, history):
     """One history: its primaries and every particle they create, through the stack. Inlined into the history
     loop :func:`_chunks`: out of line, each history's call passed every bundle flattened (about 6 kB), a third
-    of an analog 50 keV photon history (docs/architecture.md, "Borrowing kernels")."""
+    of an analog 50 keV photon history (docs/architecture.md, "Kernels: how they are written")."""
     n = sample_primaries(src, geo, rho_source, state, stack, counters, history)
     while n > 0:
         n -= 1
