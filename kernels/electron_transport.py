@@ -62,7 +62,7 @@ from .electron_interactions import (delta_cosines, discrete_sigma, elastic_param
                                     sample_brems_cos, sample_brems_energy, sample_moller, sample_elastic_mu,
                                     select_discrete, t_of_range)
 from .geometry import cross, distance_to_boundary, medium, safety
-from .mesh import mesh_crossing, mesh_index_dir, mesh_safety, trace_mesh
+from .mesh import mesh_safety, trace_mesh
 from .photon_interactions import isotropic_direction, rotate
 from .rng import uniform
 from .tally import deposit, escape, push, score_planes, units
@@ -74,9 +74,8 @@ _NONE, _DISCRETE, _CUTOFF = 0, 1, 2
 @jit
 def _segment(mesh, tally, counters, region, x, y, z, u, v, w, length, de, wt, analog, seg_len, seg_idx, known):
     """Deposit de MeV of weight wt lost along a straight segment in scoring region ``region``: split over
-    the mesh bins by length. ``known``: the mesh bin holding (x, y, z) off its walls (the end of the particle's
-    previous segment), or -1 to locate it. Returns the bin holding the segment's end off its walls when the
-    segment stayed in one bin, else -1."""
+    the mesh bins by length. ``known``: the mesh bin holding (x, y, z) (the last bin of the particle's previous
+    segment), or -1 to locate it. Returns the bin holding the segment's end, -1 when not known."""
     if de <= 0.0:
         return -1
     if not analog or length <= 0.0:
@@ -85,18 +84,12 @@ def _segment(mesh, tally, counters, region, x, y, z, u, v, w, length, de, wt, an
     units_de = units(de * wt)
     counters[DEPOSITED] += units_de
     counters[N_COUNTERS + region] += units_de
+    n = trace_mesh(mesh, x, y, z, u, v, w, length, seg_len, seg_idx, known)
     per_cm = de * wt / length
-    index = known if known >= 0 else mesh_index_dir(mesh, x, y, z, u, v, w)
-    if index >= 0:
-        d = mesh_crossing(mesh, index, x, y, z, u, v, w)[0]
-        if d >= length:                       # the usual short step: one bin (trace_mesh's first test)
-            tally[index] += units(per_cm * length)
-            return index if d > length else -1
-    n = trace_mesh(mesh, x, y, z, u, v, w, length, seg_len, seg_idx)
     for k in range(n):
         if seg_idx[k] >= 0:
             tally[seg_idx[k]] += units(per_cm * seg_len[k])
-    return -1
+    return seg_idx[n - 1] if n > 0 else -1
 
 
 @jit
@@ -211,7 +204,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
     n_left = -math.log(uniform(state))       # mean free paths (of sigma_max) to the next discrete event
     dt_loss = math.log(1.0 - settings.max_step_loss) * edata.inv_dln_e   # grid steps of the largest loss
     cut_mat, r_cut = -1, 0.0                  # range at the cut-off, per material
-    mbin = -1                                 # the mesh bin holding the particle off its walls, -1: not known
+    mbin = -1                                 # the mesh bin holding the particle, -1: not known
     for _ in range(MAX_STEPS):
         if cell < 0:
             escape(counters, e, kind, wt)

@@ -401,7 +401,7 @@ def _add_segment(seg_len_out, seg_index_out, n, length, index):
 
 
 @jit
-def trace_mesh(mesh, x, y, z, u, v, w, length, seg_len_out, seg_index_out):
+def trace_mesh(mesh, x, y, z, u, v, w, length, seg_len_out, seg_index_out, known=-1):
     """Split the straight segment from (x, y, z) along (u, v, w) of ``length`` cm into mesh bins.
 
     Fills ``seg_len_out`` (cm) and ``seg_index_out`` (flat bin index, -1 for parts outside the mesh)
@@ -411,12 +411,15 @@ def trace_mesh(mesh, x, y, z, u, v, w, length, seg_len_out, seg_index_out):
     intervals inside the mesh; inside, bins follow from bin to bin by :func:`mesh_crossing`, with the
     position recomputed from the start point at each boundary.
 
+    ``known``: the bin holding the start point, when the caller knows it (the last bin of the particle's previous
+    segment, which ended there), else -1 to locate it.
+
     Returns
     -------
     int
         Number of segments, or -1 if the output arrays were too small.
     """
-    index = mesh_index_dir(mesh, x, y, z, u, v, w)
+    index = known if known >= 0 else mesh_index_dir(mesh, x, y, z, u, v, w)
     if index >= 0 and mesh_crossing(mesh, index, x, y, z, u, v, w)[0] >= length:
         return _add_segment(seg_len_out, seg_index_out, 0, length, index)   # the usual short step: one bin
     s1, e1, s2, e2 = _inside_intervals(mesh, x, y, z, u, v, w)
