@@ -66,6 +66,7 @@ from .mesh import mesh_safety, trace_mesh
 from .photon_interactions import isotropic_direction, rotate
 from .rng import uniform
 from .tally import deposit, escape, push, score_planes, units
+from .weights import enter_importance, roulette
 
 MAX_STEPS = 1_000_000         # steps of one charged particle before it is declared lost
 _NONE, _DISCRETE, _CUTOFF = 0, 1, 2
@@ -194,13 +195,20 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
                    settings, seg_len, seg_idx, planes, records, rec_n):
     """Transport one electron (kind ELECTRON) or positron (POSITRON) of kinetic energy e (MeV) and
     weight wt (carried by its scores and secondaries) from (x, y, z) along (u, v, w); returns the
-    new stack size (-1: stack full). Every straight segment is offered to the plane scorers (planes,
+    new stack size (-1: stack full). Lighter than ``settings.charged_roulette`` over its region's importance, it
+    is first played Russian roulette; entering a region of another importance, it is split or played roulette
+    (:mod:`.weights`). Every straight segment is offered to the plane scorers (planes,
     records, rec_n: :func:`.tally.score_planes`), the energy at a crossing interpolated along it."""
     p = E_MINUS if kind == ELECTRON else E_PLUS
     ecut = settings.electron_cutoff
     msc = settings.multiple_scattering
     analog = settings.analog
     cell, voxel = cross(geo, x, y, z, u, v, w)
+    imp = geo.region_importance[geo.cell_region[cell]]   # the importance its weight belongs to
+    if settings.charged_roulette > 0.0:
+        wt = roulette(wt, settings.charged_roulette / imp, state)
+        if wt == 0.0:
+            return n_stack
     n_left = -math.log(uniform(state))       # mean free paths (of sigma_max) to the next discrete event
     dt_loss = math.log(1.0 - settings.max_step_loss) * edata.inv_dln_e   # grid steps of the largest loss
     cut_mat, r_cut = -1, 0.0                  # range at the cut-off, per material
@@ -226,6 +234,12 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
         if e <= ecut:
             break
         region = geo.cell_region[cell]
+        if geo.region_importance[region] != imp:     # entered a region of another importance: split or roulette
+            n_stack, wt = enter_importance(stack, n_stack, x, y, z, u, v, w, e, kind, wt,
+                                           geo.region_importance[region] / imp, state)
+            imp = geo.region_importance[region]
+            if wt == 0.0 or n_stack < 0:
+                return n_stack
         # --- step length (g/cm2) and what ends it; t: grid coordinate of the energy (one log per step)
         t0 = grid_t(edata, e)
         i0, f0 = interval(edata, t0)

@@ -95,6 +95,7 @@ class GeometryArrays(NamedTuple):
     grid_cells: np.ndarray     # int32: candidate cells of each grid voxel, ascending
     cell_region: np.ndarray    # int32 (n_cells + 1,): scoring region (0 phantom, 1 + part index, last: world)
     region_max_step: np.ndarray  # float64 (n_regions,): longest charged-particle step in each region, cm
+    region_importance: np.ndarray  # float64 (n_regions,): geometric importance of each region (kernels/weights.py)
 
 
 @jit

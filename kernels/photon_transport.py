@@ -34,6 +34,7 @@ from .photon_interactions import (isotropic_direction, mu_en, mu_total, rotate, 
                                   sample_pair, sample_photoelectric, sample_rayleigh, select_interaction)
 from .rng import uniform
 from .tally import deposit, push, score_planes, units
+from .weights import enter_importance, roulette
 
 MAX_STEPS = 100_000           # region crossings of one photon before it is declared lost
 
@@ -82,7 +83,9 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
                  settings, lattice_materials, rho_max, seg_len, seg_idx, planes, records, rec_n):
     """Transport one photon of weight wt to absorption or escape (its scores and secondaries carry
     wt); returns the new stack size (-1: stack full). Every flight is offered to the plane scorers
-    (planes, records, rec_n: :func:`.tally.score_planes`).
+    (planes, records, rec_n: :func:`.tally.score_planes`). Lighter than ``settings.photon_roulette`` over its
+    region's importance, it is first played Russian roulette; entering a region of another importance, it is
+    split or played roulette (:mod:`.weights`).
 
     Inside the voxel lattice with ``settings.woodcock`` set, flights are sampled against the
     lattice's majorant and accepted as real interactions with probability mu(voxel)/mu_max
@@ -103,11 +106,22 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
     woodcock = settings.woodcock and analog
     lattice = geo.lat_cell[0]
     cell, voxel = cross(geo, x, y, z, u, v, w)
+    imp = geo.region_importance[geo.cell_region[cell]]   # the importance its weight belongs to
+    if settings.photon_roulette > 0.0:
+        wt = roulette(wt, settings.photon_roulette / imp, state)
+        if wt == 0.0:
+            return n_stack
     mfp = -math.log(uniform(state))
     for _ in range(MAX_STEPS):
         if cell < 0:
             counters[ESCAPED] += units(e * wt)
             return n_stack
+        if geo.region_importance[geo.cell_region[cell]] != imp:   # entered another importance: split or roulette
+            n_stack, wt = enter_importance(stack, n_stack, x, y, z, u, v, w, e, PHOTON, wt,
+                                           geo.region_importance[geo.cell_region[cell]] / imp, state)
+            imp = geo.region_importance[geo.cell_region[cell]]
+            if wt == 0.0 or n_stack < 0:
+                return n_stack
         if woodcock and cell == lattice:
             d = cell_exit(geo, cell, x, y, z, u, v, w)
         else:

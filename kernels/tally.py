@@ -114,7 +114,7 @@ class TransportSettings(NamedTuple):
     transport mean free path) of one step; multiple_scattering / discrete_events: physics
     switches (off only for verification, e.g. the CSDA test); range_rejection: electrons that
     cannot leave their region and mesh bin deposit on the spot. Variance reduction (weight-correct:
-    :func:`.transport.roulette`): brems_split: photons each bremsstrahlung event becomes, each of 1/N the
+    :func:`.weights.roulette`): brems_split: photons each bremsstrahlung event becomes, each of 1/N the
     weight (1 = analog); field_x, field_y, field_z, field_radius (cm): directional splitting, the sphere of
     interest (radius 0 = off: uniform splitting): a split photon not aimed at it is played Russian roulette
     (survives with probability 1/N at the event's weight); charged_roulette / photon_roulette: the weight below

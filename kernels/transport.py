@@ -19,19 +19,9 @@ from ._jit import jit
 from .codes import LOST_COUNT, PHOTON
 from .electron_transport import track_electron
 from .photon_transport import track_photon
-from .rng import stream_init, uniform
+from .rng import stream_init
 from .source import sample_primaries
 from .tally import STACK_COLUMNS, STACK_SIZE
-
-
-@jit
-def roulette(wt, threshold, state):
-    """Russian roulette (Lux & Koblinger, Monte Carlo Particle Transport Methods, CRC 1991, ch. 5): a
-    particle of weight wt below ``threshold`` (> 0) survives with probability wt / threshold and then carries
-    ``threshold``; returns its new weight, 0 if killed. The expected weight is wt: the dose stays unbiased."""
-    if wt >= threshold:
-        return wt
-    return threshold if uniform(state) * threshold < wt else 0.0
 
 
 @jit(inline="always")
@@ -44,11 +34,6 @@ def _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settin
     while n > 0:
         n -= 1
         kind = int(stack[n, 7])
-        threshold = settings.photon_roulette if kind == PHOTON else settings.charged_roulette
-        if threshold > 0.0:
-            stack[n, 8] = roulette(stack[n, 8], threshold, state)
-            if stack[n, 8] == 0.0:
-                continue
         if kind == PHOTON:
             n = track_photon(geo, mesh, pdata, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3], stack[n, 4],
                              stack[n, 5], stack[n, 6], stack[n, 8], state, stack, n, tally, counters, settings,
@@ -77,7 +62,9 @@ def run_chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histo
     chunk c's crossings in history order (:func:`.tally.score_planes`), so they do not depend on the threads.
     """
     state = np.empty(4, dtype=np.uint64)
-    stack = np.empty((STACK_SIZE + 4 * settings.brems_split, STACK_COLUMNS))    # room for split photons
+    # room for split photons and for the copies of particles split by importance (kernels/weights.py)
+    split_room = 4 * settings.brems_split + 2 * int(np.ceil(geo.region_importance.max() / geo.region_importance.min()))
+    stack = np.empty((STACK_SIZE + split_room, STACK_COLUMNS))
     seg_len = np.empty(n_segments)
     seg_idx = np.empty(n_segments, dtype=np.int64)
     _chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histories, n_chunks, first_chunk, step,

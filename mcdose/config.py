@@ -590,6 +590,7 @@ def preflight(spec: Spec, geometry=None):
         matter = f"the phantom ({_extent(box)})"
     else:
         box, matter = w, f"the world of phantom.world = {geometry.world_material!r} ({_extent(w)})"
+    check_importance(spec.variance_reduction.get("importance", {}), geometry.regions)
     meets, inside = _mesh_overlap(spec.scoring, box)
     mesh = f"the mesh ({_mesh_extent(spec.scoring)})"
     if not meets:
@@ -597,6 +598,16 @@ def preflight(spec: Spec, geometry=None):
     if not inside:
         warn(f"scoring: {mesh} lies partly outside {matter}; its bins there score no dose")
     return geometry
+
+
+def check_importance(importance: dict, regions) -> None:
+    """variance_reduction.importance names only regions of the scene (the phantom and its parts; not the world,
+    where nothing is transported)."""
+    known = [r for r in regions if r != "world"]
+    for name in importance:
+        if name not in known:
+            raise InputError(f"variance_reduction.importance: region {name!r} is not in the scene; its regions are "
+                             + ", ".join(repr(r) for r in dict.fromkeys(known)))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ result says ``stopped_by`` and how many batches it holds) and stay in the checkp
 from __future__ import annotations
 
 import hashlib
+import json
 import signal
 import sys
 import time
@@ -100,7 +101,7 @@ class RunPlan:
     def of(cls, spec, problem) -> "RunPlan":
         vr = spec.variance_reduction
         games = (vr.get("brems_splitting", 1) > 1 or vr.get("brems_enhancement", 1.0) > 1.0
-                 or vr.get("photon_roulette", 0.0) > 0.0)
+                 or vr.get("photon_roulette", 0.0) > 0.0 or any(i != 1.0 for i in vr.get("importance", {}).values()))
         return cls(int(spec.run.seed), tuple(batch_sizes(spec.run.histories, spec.run.batches)), run_digest(spec),
                    int(np.prod(problem.grid.shape)), len(getattr(problem, "region_names", ())), balanced=not games)
 
@@ -496,7 +497,8 @@ def _result(problem, spec, batches: int, histories: int, mesh_sums: tuple, regio
         "electron_transport": problem.electrons,
         **{f"energy_{k}_MeV_per_particle": v for k, v in per_particle.items()},
         **{f"physics_{k}": v for k, v in spec.physics.items()},
-        **{f"variance_reduction_{k}": v for k, v in spec.variance_reduction.items()},
+        **{f"variance_reduction_{k}": json.dumps(v) if isinstance(v, dict) else v
+           for k, v in spec.variance_reduction.items()},
         **{f"ct_{k}": v for k, v in getattr(problem, "image_identifiers", {}).items()},
     }
     if stopped_by:

@@ -6,6 +6,7 @@ This is the single source of the configuration reference (README and
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from .errors import InputError
@@ -19,6 +20,7 @@ from .hu_ramp import (
 MAX_ENERGY_MEV = 50.0   # upper end of the physics tables
 MIN_ENERGY_MEV = 0.001  # lower end of the physics tables
 MAX_AXIS_BINS = 100_000  # bins of one scoring axis
+MAX_IMPORTANCE = 1000.0  # geometric importance of a region ([variance_reduction] importance)
 
 
 def _show(value) -> str:
@@ -109,6 +111,8 @@ class Field:
             what = "an array of at least 2 [HU, density_g_cm3] pairs, HU strictly increasing, densities > 0 and <= 30"
         elif self.kind == "hu_materials":
             what = "an array of [HU_upper, material] pairs, HU strictly increasing"
+        elif self.kind == "importance":
+            what = (f"a table {{ REGION = importance, ... }} of region names and numbers {self.range_text()}")
         elif self.kind == "planes":
             what = "an array of { point = [x, y, z], normal = [nx, ny, nz] } tables"
         else:
@@ -186,6 +190,12 @@ class Field:
             return check_density_table(path, value)
         if kind == "hu_materials":
             return check_material_table(path, value)
+        if kind == "importance":
+            if not isinstance(value, dict) or not value:
+                raise self._bad(path, value)
+            scalar = Field("float", ge=self.ge, le=self.le)
+            return {str(k): scalar.check(f"{path}.{k}" if re.fullmatch(r"[A-Za-z0-9_-]+", str(k))
+                                         else f'{path}."{k}"', v) for k, v in value.items()}
         if kind == "names":
             if (not isinstance(value, (list, tuple)) or not value or len(set(map(str, value))) != len(value)
                     or not all(isinstance(v, str) and v in self.choices for v in value)):
@@ -416,6 +426,11 @@ SECTIONS = {
         "photon_roulette": Field("float", 0.0, ge=0, le=1, doc="photons lighter than this fraction of the source's "
                                  "weight survive with probability weight / (fraction x source weight) and carry that "
                                  "weight (0 = off)"),
+        "importance": Field("importance", ge=1 / MAX_IMPORTANCE, le=MAX_IMPORTANCE, doc="geometric splitting: { REGION = I, ... } "
+                            "for regions (\"phantom\", a part's name, a source family's part such as \"applicator "
+                            "inside\") of importance I (others 1); a particle entering a region of k times its "
+                            "region's importance goes on as k copies of 1/k the weight, of 1/k the importance "
+                            "survives Russian roulette with probability 1/k at k times the weight"),
     }, required=False),
 }
 

@@ -74,6 +74,7 @@ BASES = {
                    "docking": "soft", "air_gap": 1.0, "tilt": 1.0},
         "phantom": {"type": "box", "material": "breast", "size": [20.0, 20.0, 8.0]},
         "shields": [{"type": "mobetron", "depth": 2.0, "diameter": 6.0, "center": [0.5, 0.0], "name": "disk"}],
+        "variance_reduction": {"importance": {"applicator inside": 2.0, "phantom": 0.5}},
     },
     "phase_space": {
         "run": RUN,
