@@ -27,7 +27,7 @@ EGSnrc and PENELOPE):
   0.1 % with steps four times finer (tests/physics/test_electron_transport.py).
 * Step control: at most ``max_step_loss`` of the energy lost per step, a first GS moment
   lambda G1 (= s / transport mean free path) of at most ``max_step_q1``, the distance to the
-  next discrete event and to the cut-off, and at most the region's ``region_max_step``;
+  next discrete event and to the cut-off, and at most the region's longest step (``region_params``);
   geometry boundaries end segments as above. A step longer than a layer crosses it undeflected
   with probability 1 - thickness / step (the hinge falls beyond the far face): right in the mean
   square angle, but a spike of unscattered particles behind a 25 um window. Scene parts therefore
@@ -61,7 +61,7 @@ from .electron_interactions import (delta_cosines, discrete_sigma, elastic_param
                                     max_sigma, range_of, range_t, sample_annihilation, sample_bhabha,
                                     sample_brems_cos, sample_brems_energy, sample_moller, sample_elastic_mu,
                                     select_discrete, t_of_range)
-from .geometry import cross, distance_to_boundary, medium, safety
+from .geometry import cross, distance_to_boundary, medium, region_importance, region_max_step, safety
 from .mesh import mesh_safety, trace_mesh
 from .photon_interactions import isotropic_direction, rotate
 from .rng import uniform
@@ -204,7 +204,7 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
     msc = settings.multiple_scattering
     analog = settings.analog
     cell, voxel = cross(geo, x, y, z, u, v, w)
-    imp = geo.region_importance[geo.cell_region[cell]]   # the importance its weight belongs to
+    imp = region_importance(geo, geo.cell_region[cell])   # the importance its weight belongs to
     if settings.charged_roulette > 0.0:
         wt = roulette(wt, settings.charged_roulette / imp, state)
         if wt == 0.0:
@@ -234,12 +234,9 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
         if e <= ecut:
             break
         region = geo.cell_region[cell]
-        if geo.region_importance[region] != imp:     # entered a region of another importance: split or roulette
-            n_stack, wt = enter_importance(stack, n_stack, x, y, z, u, v, w, e, kind, wt,
-                                           geo.region_importance[region] / imp, state)
-            imp = geo.region_importance[region]
-            if wt == 0.0 or n_stack < 0:
-                return n_stack
+        if region_importance(geo, region) != imp:     # entered a region of another importance: split or roulette
+            return enter_importance(stack, n_stack, x, y, z, u, v, w, e, kind, wt, region_importance(geo, region) / imp,
+                                    state)
         # --- step length (g/cm2) and what ends it; t: grid coordinate of the energy (one log per step)
         t0 = grid_t(edata, e)
         i0, f0 = interval(edata, t0)
@@ -250,8 +247,8 @@ def track_electron(geo, mesh, edata, x, y, z, u, v, w, e, wt, kind, state, stack
             counters[RANGE_REJECTED] += 1
             break                             # cannot leave its voxel and region: deposit here
         step, limit = r0 - range_t(edata, mat, p, t0 + dt_loss), STEP_LOSS
-        if rho * geo.region_max_step[region] < step:
-            step, limit = rho * geo.region_max_step[region], STEP_REGION
+        if rho * region_max_step(geo, region) < step:
+            step, limit = rho * region_max_step(geo, region), STEP_REGION
         if msc:
             sig_1 = elastic_params(edata, mat, p, i0, f0)[2]
             if sig_1 > 0.0 and settings.max_step_q1 / sig_1 < step:

@@ -28,7 +28,7 @@ from ._jit import jit
 from .codes import (ELECTRON, ESCAPED, INCOHERENT, LOST_COUNT, LOST_ENERGY, MEC2, N_COUNTERS, PAIR, PHOTOELECTRIC,
                     PHOTON, POSITRON)
 from .electron_interactions import sample_sauter_cos
-from .geometry import cell_exit, cross, distance_to_boundary, medium, voxel_index
+from .geometry import cell_exit, cross, distance_to_boundary, medium, region_importance, voxel_index
 from .mesh import trace_mesh
 from .photon_interactions import (isotropic_direction, mu_en, mu_total, rotate, sample_compton,
                                   sample_pair, sample_photoelectric, sample_rayleigh, select_interaction)
@@ -106,7 +106,7 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
     woodcock = settings.woodcock and analog
     lattice = geo.lat_cell[0]
     cell, voxel = cross(geo, x, y, z, u, v, w)
-    imp = geo.region_importance[geo.cell_region[cell]]   # the importance its weight belongs to
+    imp = region_importance(geo, geo.cell_region[cell])   # the importance its weight belongs to
     if settings.photon_roulette > 0.0:
         wt = roulette(wt, settings.photon_roulette / imp, state)
         if wt == 0.0:
@@ -116,12 +116,9 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
         if cell < 0:
             counters[ESCAPED] += units(e * wt)
             return n_stack
-        if geo.region_importance[geo.cell_region[cell]] != imp:   # entered another importance: split or roulette
-            n_stack, wt = enter_importance(stack, n_stack, x, y, z, u, v, w, e, PHOTON, wt,
-                                           geo.region_importance[geo.cell_region[cell]] / imp, state)
-            imp = geo.region_importance[geo.cell_region[cell]]
-            if wt == 0.0 or n_stack < 0:
-                return n_stack
+        if region_importance(geo, geo.cell_region[cell]) != imp:   # entered another importance: split or roulette
+            return enter_importance(stack, n_stack, x, y, z, u, v, w, e, PHOTON, wt,
+                                    region_importance(geo, geo.cell_region[cell]) / imp, state)
         if woodcock and cell == lattice:
             d = cell_exit(geo, cell, x, y, z, u, v, w)
         else:

@@ -63,7 +63,8 @@ def run_chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histo
     """
     state = np.empty(4, dtype=np.uint64)
     # room for split photons and for the copies of particles split by importance (kernels/weights.py)
-    split_room = 4 * settings.brems_split + 2 * int(np.ceil(geo.region_importance.max() / geo.region_importance.min()))
+    importance = geo.region_params[geo.region_params.shape[0] // 2:]
+    split_room = 4 * settings.brems_split + 2 * int(np.ceil(importance.max() / importance.min()))
     stack = np.empty((STACK_SIZE + split_room, STACK_COLUMNS))
     seg_len = np.empty(n_segments)
     seg_idx = np.empty(n_segments, dtype=np.int64)

@@ -105,7 +105,7 @@ def with_variance_reduction(settings: kt.TransportSettings, vr, source_weight: f
 
 
 def region_importance(regions, vr) -> np.ndarray:
-    """The geometric importance of each scoring region (``GeometryArrays.region_importance``): a validated
+    """The geometric importance of each scoring region (the second half of ``GeometryArrays.region_params``): a validated
     [variance_reduction] section's ``importance`` by region name (config.check_importance), 1 elsewhere."""
     given = vr.get("importance", {})
     return np.array([float(given.get(name, 1.0)) for name in regions])
@@ -148,7 +148,9 @@ class TransportProblem:
                                          spin=bool(physics["spin"]))
         self.source = source_arrays(source)
         self.settings = with_variance_reduction(self.settings, variance_reduction or {}, self.source.weight)
-        self.geo = self.geo._replace(region_importance=region_importance(self.region_names, variance_reduction or {}))
+        steps = self.geo.region_params[:len(self.region_names)]
+        self.geo = self.geo._replace(region_params=np.concatenate(
+            [steps, region_importance(self.region_names, variance_reduction or {})]))
         check_scene(source, self.geo, self.source)
         self.feed = feed(source, sizes) if sizes is not None else None
         if self.feed is None and source["type"] == "phase_space":

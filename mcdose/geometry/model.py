@@ -251,7 +251,7 @@ def _compile(geo: Geometry) -> kg.GeometryArrays:
         np.array(start, dtype=np.int32), np.array(ids, dtype=np.int32), np.array(senses, dtype=np.int32),
         mat, rho, *lat_arrays, np.array([lat_cell], dtype=np.int32), geo.world.ravel().copy(),
         *cell_grid(geo.boxes), np.array([c.part + 1 for c in geo.cells] + [len(geo.parts) + 1], dtype=np.int32),
-        np.array([np.inf, *geo.part_max_step, np.inf]), np.ones(len(geo.parts) + 2))
+        np.array([np.inf, *geo.part_max_step, np.inf] + [1.0] * (len(geo.parts) + 2)))
 
 
 GRID_VOXELS_PER_CELL = 8     # point-location grid: about this many voxels per cell ...

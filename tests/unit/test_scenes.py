@@ -430,7 +430,7 @@ def test_each_part_caps_its_steps_and_the_world_is_the_last_region():
     _, geo = _scene([foil, ring])
     arrays = geo.compile()
     assert geo.regions == ("phantom", "parts[0]", "parts[1]", "world")
-    np.testing.assert_allclose(arrays.region_max_step, [np.inf, 0.008, 0.05, np.inf], rtol=1e-12)
+    np.testing.assert_allclose(arrays.region_params, [np.inf, 0.008, 0.05, np.inf, 1.0, 1.0, 1.0, 1.0], rtol=1e-12)
     assert arrays.cell_region[-1] == 3
     assert set(arrays.cell_region[:-1]) == {0, 1, 2}
 
