@@ -105,8 +105,8 @@ def with_variance_reduction(settings: kt.TransportSettings, vr, source_weight: f
 
 
 def region_importance(regions, vr) -> np.ndarray:
-    """The geometric importance of each scoring region (the second half of ``GeometryArrays.region_params``): a validated
-    [variance_reduction] section's ``importance`` by region name (config.check_importance), 1 elsewhere."""
+    """The geometric importance of each scoring region (the second half of ``GeometryArrays.region_params``): a
+    validated [variance_reduction] section's ``importance`` by region name (config.check_importance), 1 elsewhere."""
     given = vr.get("importance", {})
     return np.array([float(given.get(name, 1.0)) for name in regions])
 

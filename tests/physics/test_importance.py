@@ -5,8 +5,8 @@ Reference: the analog run of the same problem (fixed seeds): the dose in every m
 every region agree within k = 4 sigma (the two runs' batch sigmas combined; 4 sigma over about 30 compared
 numbers). Electrons (6 MeV, with their bremsstrahlung) and photons (1 MeV) cross from a water phantom
 (importance 1) into a water core of importance 2.5 (on entry 2 or 3 copies, the fraction played) and back
-(roulette, survival 0.4), and into a water backing of importance 0.3 (roulette) and back (3 or 4 copies). The copies must not be lost to the stack, and the dose must not depend on the
-thread count.
+(roulette, survival 0.4), and into a water backing of importance 0.3 (roulette) and back (3 or 4 copies).
+The copies must not be lost to the stack, and the dose must not depend on the thread count.
 """
 import numpy as np
 import pytest
