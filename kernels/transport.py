@@ -58,7 +58,7 @@ def run_chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histo
     lattice_materials: int64 indices of the voxel lattice's materials, rho_max: the lattice's largest density
     (Woodcock majorant), rho_source: the largest density of the geometry (g/cm3, volume sources);
     settings: :class:`.tally.TransportSettings`; planes: the plane scorers (n_planes, PLANE_COLUMNS);
-    records: float64 (n_chunks, capacity, RECORD_COLUMNS) and rec_n: int64 (n_chunks, 3), zeroed by the caller:
+    records: float64 (n_chunks, capacity, RECORD_COLUMNS) and rec_n: int64 (n_chunks, >= 3), zeroed by the caller:
     chunk c's crossings in history order (:func:`.tally.score_planes`), so they do not depend on the threads.
     """
     state = np.empty(4, dtype=np.uint64)

@@ -234,12 +234,12 @@ class TransportProblem:
     def _transport(self, src, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:
         """One kernel call: (mesh tally, counters and region energies) summed over thread rows, int64 units,
         checked for overflow, and the plane scorers' (records in history order, dropped records)."""
-        tally = np.zeros((rows, self.n_bins), dtype=np.int64)
-        counters = np.zeros((rows, codes.N_COUNTERS + len(self.region_names)), dtype=np.int64)
+        n_counters = codes.N_COUNTERS + len(self.region_names)
+        tally, counters = thread_rows(rows, self.n_bins)[:, :self.n_bins], thread_rows(rows, n_counters)[:, :n_counters]
         n_chunks = max(1, min(n_histories, rows * CHUNKS_PER_THREAD))
         capacity = -(-self.max_records // n_chunks)                      # records per chunk
         records = np.zeros((n_chunks, capacity, kt.RECORD_COLUMNS))
-        rec_n = np.zeros((n_chunks, 3), dtype=np.int64)
+        rec_n = thread_rows(n_chunks, 3)                                  # written every history
         self._ahead.wait()
 
         def work(row: int) -> None:             # thread ``row``: every rows-th chunk, into its own rows
@@ -255,6 +255,18 @@ class TransportProblem:
         check_accumulators(tally, counters)
         kept = np.concatenate([records[c, :rec_n[c, 0]] for c in range(n_chunks)])
         return tally.sum(axis=0), counters.sum(axis=0), (kept, int(rec_n[:, 1].sum()))
+
+
+CACHE_LINE_INT64 = 8              # int64 per 64-byte cache line
+
+
+def thread_rows(rows: int, n: int) -> np.ndarray:
+    """Zeroed int64 accumulators, one row per thread (or chunk), whose first n columns are used: each row is padded
+    to whole cache lines and one more, so that no two rows share a line whatever the allocation's alignment
+    (threads adding into neighbouring rows of one line would take it from each other at every deposit: false
+    sharing)."""
+    stride = -(-n // CACHE_LINE_INT64) * CACHE_LINE_INT64 + CACHE_LINE_INT64
+    return np.zeros((rows, stride), dtype=np.int64)
 
 
 def histories_per_call(max_history_energy: float) -> int:
