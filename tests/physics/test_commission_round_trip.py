@@ -1,4 +1,4 @@
-"""Issue 20's round trip (slow, ~55 min on 2 cores): curves synthesised by mcdose from a known Mobetron-type
+"""Issue 20's round trip (slow, ~65 min on 2 cores): curves synthesised by mcdose from a known Mobetron-type
 9 MeV beam for three applicators, with 0.5 % noise and +-0.5 mm positioning errors, are fitted back.
 
 Criteria (issue 20): R50 of the fitted beam's verification run within 0.5 mm of the true beam's on every
@@ -13,21 +13,15 @@ from mcdose.commission.round_trip import SETUPS, SHIFTS_CM, TRUTH, round_trip
 
 pytestmark = pytest.mark.slow
 
-REFINE_HISTORIES = 50_000
+REFINE_HISTORIES = 200_000
 
-# Measured 2026-12-04 (session 11: kernels 1e4, then the 39 the first fit used at 5e4): mean 9.531 +- 0.048 MeV,
-# energy FWHM 0.92 +- 0.08 MeV at its range limit (truth 0.8), angular spread 0.34 +- 0.02 deg (truth 0.5):
-# least squares chose the beams whose weights average the kernels' noise most. With the noise correction
-# (fit.py, 2026-12-05), refitting the same kernels: mean 9.51 +- 0.12 MeV, FWHM held as undetermined (its
-# 1-sigma 63 % of its range), angular spread 0.39 +- 0.30 deg; with every parameter free 9.54 +- 0.11 MeV,
-# FWHM 0.0 +- 0.58 MeV, 0.49 +- 0.23 deg. The pull is gone; what is left is the kernels' noise (4-7 % per
-# 1-mm slab at 5e4 histories against the measurement's 0.5 %), which the reported 1-sigma now carries: the
-# spreads need kernels about as precise as the measurement.
-XFAIL = pytest.mark.xfail(strict=True, reason="the kernels' statistics leave the energy FWHM undetermined (held); "
-                                              "see above; open in issue 20")
+# Measured 2026-12-05 (kernels 1e4, then the 105 the first fit used at 2e5, every run with the set-ups' geometric
+# importance, commission/kernels.IMPORTANCE; 64 min on 2 cores, fit 11 s): mean 9.527 +- 0.018 MeV, FWHM 0.837 +-
+# 0.042 MeV, angular spread 0.67 +- 0.11 deg; R50 of the verification runs -0.013, +0.054, +0.023 cm from the
+# truth's (4, 6, 10 cm). History: with analog kernels at 5e4 the FWHM was held as undetermined (1-sigma 63 % of
+# its range) and, before the fit's noise correction, pulled to its range limit.
 
 
-@XFAIL
 def test_round_trip_recovers_the_known_beam(tmp_path):
     rt = round_trip("mobetron", 9.0, TRUTH, SETUPS, SHIFTS_CM, tmp_path, log=lambda line: None,
                     refine_histories=REFINE_HISTORIES)
