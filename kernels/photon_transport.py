@@ -78,11 +78,13 @@ def _charged(mesh, tally, counters, region, stack, n, x, y, z, u, v, w, t, kind,
     return n
 
 
-@jit
+@jit(inline="always")
 def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stack, tally, counters,
                  settings, lattice_materials, rho_max, seg_len, seg_idx, planes, records, rec_n):
     """Transport one photon of weight wt to absorption or escape (its scores and secondaries carry
-    wt); returns the new stack size (-1: stack full). Every flight is offered to the plane scorers
+    wt); returns the new stack size (-1: stack full). Inlined into the history loop (its one caller): the call
+    passed about 470 words of flattened bundles per photon, 7-10 % of an analog 50 keV photon history. Every
+    flight is offered to the plane scorers
     (planes, records, rec_n: :func:`.tally.score_planes`). Lighter than ``settings.photon_roulette`` over its
     region's importance, it is first played Russian roulette; entering a region of another importance, it is
     split or played roulette (:mod:`.weights`).
