@@ -34,9 +34,10 @@ PHANTOM_SIDE_CM = 40.0
 BATCHES = 10
 # Geometric importance of every run of a set-up (kernels/weights.py, unbiased by tests/physics/test_importance.py):
 # the electrons that enter the applicator are split, those that reach the water around the mesh more, those that
-# land beyond it (most of the foil-scattered beam of a small applicator) are played roulette. Measured on the 4-cm
-# applicator at 9 MeV (benchmarks/importance.py): 4x the efficiency of the axis depth dose and 6x that of the
-# profiles. The part names are the ioert family's (sources/applicator.py).
+# land beyond it (most of the foil-scattered beam of a small applicator) are played roulette. Measured at 9 MeV
+# (benchmarks/importance.py, 2026-12-05): 3.1x the efficiency of the axis depth dose and 2.9x that of the profiles
+# on the 4-cm applicator, 1.9x and 1.4x on the 10-cm one. The part names are the ioert family's
+# (sources/applicator.py).
 SCORED_WATER = "scored water"    # a water box over the mesh and SCORED_MARGIN_CM around it, in the phantom
 SCORED_MARGIN_CM = 1.0
 IMPORTANCE = {"applicator inside": 4.0, "applicator wall": 2.0, SCORED_WATER: 8.0, "phantom": 0.4}
