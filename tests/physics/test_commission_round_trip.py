@@ -18,7 +18,8 @@ REFINE_HISTORIES = 200_000
 # Measured 2026-12-05 (kernels 1e4, then the 105 the first fit used at 2e5, every run with the set-ups' geometric
 # importance, commission/kernels.IMPORTANCE; 64 min on 2 cores, fit 11 s): mean 9.527 +- 0.018 MeV, FWHM 0.837 +-
 # 0.042 MeV, angular spread 0.67 +- 0.11 deg; R50 of the verification runs -0.013, +0.054, +0.023 cm from the
-# truth's (4, 6, 10 cm). History: with analog kernels at 5e4 the FWHM was held as undetermined (1-sigma 63 % of
+# truth's (4, 6, 10 cm; each run's R50 sigma 0.2-0.4 mm; the 6 cm pair again at 1e6 histories each: +0.023 +-
+# 0.012 cm). History: with analog kernels at 5e4 the FWHM was held as undetermined (1-sigma 63 % of
 # its range) and, before the fit's noise correction, pulled to its range limit.
 
 
