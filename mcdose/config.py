@@ -602,12 +602,19 @@ def preflight(spec: Spec, geometry=None):
 
 def check_importance(importance: dict, regions) -> None:
     """variance_reduction.importance names only regions of the scene (the phantom and its parts; not the world,
-    where nothing is transported)."""
+    where nothing is transported), and its largest importance is at most MAX_IMPORTANCE times its smallest (1 for
+    the regions not named): a particle crossing between them goes on as that many copies at once."""
+    from .schema import MAX_IMPORTANCE
     known = [r for r in regions if r != "world"]
     for name in importance:
         if name not in known:
             raise InputError(f"variance_reduction.importance: region {name!r} is not in the scene; its regions are "
                              + ", ".join(repr(r) for r in dict.fromkeys(known)))
+    values = [*importance.values(), 1.0]
+    if max(values) / min(values) > MAX_IMPORTANCE:
+        raise InputError(f"variance_reduction.importance: the largest importance is {max(values) / min(values):g} "
+                         f"times the smallest (1 for the regions not named); at most {MAX_IMPORTANCE:g} (a particle "
+                         "crossing between them goes on as that many copies at once)")
 
 
 # ----------------------------------------------------------------------------------------------

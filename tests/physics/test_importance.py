@@ -101,6 +101,13 @@ def test_bad_importance_is_refused(bad, match):
         validate({**SLAB, "variance_reduction": {"importance": bad}})
 
 
+def test_importances_too_far_apart_are_refused():
+    """Each importance is in range, but a particle crossing from the backing to the core would become 2000 copies."""
+    with pytest.raises(InputError, match=r"variance_reduction.importance: the largest importance is 2000 times the "
+                                         r"smallest \(1 for the regions not named\); at most 1000"):
+        mcdose.run({**SLAB, "variance_reduction": {"importance": {"core": 1000, "backing": 0.5}}}, histories=10)
+
+
 @pytest.mark.parametrize("name", ["cor", "world"])
 def test_importance_of_a_region_not_in_the_scene_is_refused(name):
     with pytest.raises(InputError, match=rf"variance_reduction.importance: region '{name}' is not in the scene; "
