@@ -26,7 +26,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 from . import materials, shields, sources
 from .errors import InputError
-from .schema import PARTS, PHASE_SPACE_SCORERS, SCORERS, SECTIONS, Field, _show, check_spectrum
+from .schema import MAX_IMPORTANCE, PARTS, PHASE_SPACE_SCORERS, SCORERS, SECTIONS, Field, _show, check_spectrum
 
 __all__ = ["Spec", "load_config", "validate", "preflight"]
 
@@ -604,7 +604,6 @@ def check_importance(importance: dict, regions) -> None:
     """variance_reduction.importance names only regions of the scene (the phantom and its parts; not the world,
     where nothing is transported), and its largest importance is at most MAX_IMPORTANCE times its smallest (1 for
     the regions not named): a particle crossing between them goes on as that many copies at once."""
-    from .schema import MAX_IMPORTANCE
     known = [r for r in regions if r != "world"]
     for name in importance:
         if name not in known:
