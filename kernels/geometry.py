@@ -111,7 +111,7 @@ def region_importance(geo, region):
     return geo.region_params[geo.region_params.shape[0] // 2 + region]
 
 
-@jit
+@jit(inline="always")
 def surface_quadratic(st, par, s, x, y, z, u, v, w):
     """(A, B, C, g) of surface s (types st, parameters par): f(p + t u) = A t^2 + B t + C, and g the
     signed distance of p (cm)."""

@@ -110,7 +110,7 @@ def _head(src, state):
     return x, y, z, u, v, w
 
 
-@jit
+@jit(inline="always")
 def sample_primary(src, geo, rho_max, state):
     """(x, y, z, u, v, w, E, weight) of one primary particle (cm, unit direction, MeV, weight).
 
@@ -201,7 +201,7 @@ def _phase_space_history(src, history, state, stack, counters):
     return n
 
 
-@jit
+@jit(inline="always")
 def sample_primaries(src, geo, rho_max, state, stack, counters, history):
     """Start history ``history`` (of this batch): push its primaries on the empty particle stack -- a
     phase space's particles of that history, else ``src.primaries`` primaries (:func:`sample_primary`,

@@ -28,7 +28,7 @@ from .tally import STACK_COLUMNS, STACK_SIZE
 def _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settings, lattice_materials, rho_max,
              rho_source, seg_len, seg_idx, planes, records, rec_n, history):
     """One history: its primaries and every particle they create, through the stack. Inlined into the history
-    loop :func:`_chunks`: out of line, each history's call passed every bundle flattened (about 6 kB), a third
+    loop :func:`run_chunks`: out of line, each history's call passed every bundle flattened (about 6 kB), a third
     of an analog 50 keV photon history (docs/architecture.md, "Kernels: how they are written")."""
     n = sample_primaries(src, geo, rho_source, state, stack, counters, history)
     while n > 0:
@@ -47,37 +47,33 @@ def _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settin
             return
 
 
-@jit(refcount=True)
+def work_buffers(geo, settings, n_segments: int) -> tuple:
+    """The buffers one thread's :func:`run_chunks` borrows: the RNG state, the particle stack (with room for the
+    photons of bremsstrahlung splitting and the copies of particles split by importance, :mod:`.weights`) and the
+    segment buffers of one straight flight (n_segments: the most mesh bins it can cross). Allocated by the caller
+    (numpy), so the kernel neither allocates nor counts references (compiling such a wrapper cost 2.5 s of the cold
+    start, issue 21)."""
+    importance = geo.region_params[geo.region_params.shape[0] // 2:]
+    split_room = 4 * settings.brems_split + 2 * int(np.ceil(importance.max() / importance.min()))
+    return (np.empty(4, dtype=np.uint64), np.empty((STACK_SIZE + split_room, STACK_COLUMNS)), np.empty(n_segments),
+            np.empty(n_segments, dtype=np.int64))
+
+
+@jit
 def run_chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histories, n_chunks, first_chunk, step,
-               settings, lattice_materials, rho_max, rho_source, n_segments, tally, counters, planes, records, rec_n):
+               settings, lattice_materials, rho_max, rho_source, tally, counters, planes, records, rec_n, state, stack,
+               seg_len, seg_idx):
     """Transport chunks first_chunk, first_chunk + step, ... of a batch of ``n_histories`` primaries cut into
     ``n_chunks``: chunk c holds the histories first_history + [c n / n_chunks, (c + 1) n / n_chunks).
 
     tally: int64 (n_bins,) and counters: int64 (N_COUNTERS + n_regions,), the calling thread's rows (added to);
-    n_segments: the most mesh bins one straight flight can cross (buffer of the segment scoring);
     lattice_materials: int64 indices of the voxel lattice's materials, rho_max: the lattice's largest density
     (Woodcock majorant), rho_source: the largest density of the geometry (g/cm3, volume sources);
     settings: :class:`.tally.TransportSettings`; planes: the plane scorers (n_planes, PLANE_COLUMNS);
     records: float64 (n_chunks, capacity, RECORD_COLUMNS) and rec_n: int64 (n_chunks, >= 3), zeroed by the caller:
-    chunk c's crossings in history order (:func:`.tally.score_planes`), so they do not depend on the threads.
+    chunk c's crossings in history order (:func:`.tally.score_planes`), so they do not depend on the threads;
+    state, stack, seg_len, seg_idx: the thread's own :func:`work_buffers`.
     """
-    state = np.empty(4, dtype=np.uint64)
-    # room for split photons and for the copies of particles split by importance (kernels/weights.py)
-    importance = geo.region_params[geo.region_params.shape[0] // 2:]
-    split_room = 4 * settings.brems_split + 2 * int(np.ceil(importance.max() / importance.min()))
-    stack = np.empty((STACK_SIZE + split_room, STACK_COLUMNS))
-    seg_len = np.empty(n_segments)
-    seg_idx = np.empty(n_segments, dtype=np.int64)
-    _chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histories, n_chunks, first_chunk, step,
-            settings, lattice_materials, rho_max, rho_source, tally, counters, planes, records, rec_n, state, stack,
-            seg_len, seg_idx)
-
-
-@jit
-def _chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histories, n_chunks, first_chunk, step,
-            settings, lattice_materials, rho_max, rho_source, tally, counters, planes, records, rec_n, state, stack,
-            seg_len, seg_idx):
-    """:func:`run_chunks`' loop over its histories, borrowing the buffers it allocated."""
     for c in range(first_chunk, n_chunks, step):
         start = first_history + (c * n_histories) // n_chunks
         stop = first_history + ((c + 1) * n_histories) // n_chunks

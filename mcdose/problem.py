@@ -21,7 +21,7 @@ from .errors import TallyOverflowError
 from .kernels import codes
 from .kernels import tally as kt
 from .kernels.geometry import majorant, max_density
-from .kernels.transport import run_chunks
+from .kernels.transport import run_chunks, work_buffers
 from .mesh import mesh_arrays, region_masses, voxel_masses
 from .photon_data import build_photon_data
 from .results import Grid
@@ -226,10 +226,11 @@ class TransportProblem:
 
     def _chunk_arguments(self, src, seed, batch, first, n_histories, n_chunks, first_chunk, step, tally, counters,
                          records, rec_n) -> tuple:
-        """The arguments of :func:`~mcdose.kernels.transport.run_chunks` (chunks first_chunk, + step, ...)."""
+        """The arguments of :func:`~mcdose.kernels.transport.run_chunks` (chunks first_chunk, + step, ...), with
+        work buffers of its own."""
         return (self.geo, self.mesh, self.pdata, self.edata, src, seed, batch, first, n_histories, n_chunks,
-                first_chunk, step, self.settings, self.lattice_materials, self.rho_max, self.rho_source, self.segments,
-                tally, counters, self.planes, records, rec_n)
+                first_chunk, step, self.settings, self.lattice_materials, self.rho_max, self.rho_source, tally,
+                counters, self.planes, records, rec_n, *work_buffers(self.geo, self.settings, self.segments))
 
     def _transport(self, src, seed: int, batch: int, n_histories: int, rows: int, first: int = 0) -> tuple:
         """One kernel call: (mesh tally, counters and region energies) summed over thread rows, int64 units,
