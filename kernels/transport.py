@@ -13,7 +13,10 @@ addition is associative, so the sum over threads, and the dose, is the same bit 
 any thread count. History h of batch b draws from the stream (seed, b, h) only. (Python threads
 rather than Numba's prange: the parallel compilation cost 9 s of the cold start, issue 21.)
 """
+import inspect
+
 import numpy as np
+from numba import types
 
 from ._jit import jit
 from .codes import LOST_COUNT, PHOTON
@@ -82,3 +85,19 @@ def run_chunks(geo, mesh, pdata, edata, src, seed, batch, first_history, n_histo
             rec_n[c, 2] = h
             _history(geo, mesh, pdata, edata, src, state, stack, tally, counters, settings, lattice_materials,
                      rho_max, rho_source, seg_len, seg_idx, planes, records[c], rec_n[c], h)
+
+
+def track_electron_types(run_chunks_types: tuple) -> tuple:
+    """The Numba types of :func:`_history`'s call of ``track_electron``, from those of :func:`run_chunks`' arguments:
+    the signature a second process compiles while the first compiles the rest (mcdose.compile_ahead). It mirrors the
+    call above: positions, direction, energy and weight are stack elements, the kind and the stack size integers,
+    ``records`` and ``rec_n`` one chunk's rows."""
+    t = dict(zip(inspect.signature(run_chunks.py_func).parameters, run_chunks_types))
+
+    def row(array):                     # array[c]: one rank less, C-contiguous only if the array is
+        return array.copy(ndim=array.ndim - 1, layout="C" if array.layout == "C" else "A")
+
+    element = t["stack"].dtype
+    return (t["geo"], t["mesh"], t["edata"], *(element,) * 8, types.int64, t["state"], t["stack"], types.int64,
+            t["tally"], t["counters"], t["settings"], t["seg_len"], t["seg_idx"], t["planes"], row(t["records"]),
+            row(t["rec_n"]))

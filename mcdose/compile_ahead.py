@@ -1,14 +1,17 @@
-"""Compile the transport kernel in a second process while this one builds the problem (issue 21: cold start).
+"""Compile the transport kernel in two more processes while this one builds the problem (issue 21: cold start).
 
-With an empty Numba cache the transport kernel (:func:`mcdose.kernels.transport.run_chunks`) takes about 35 s to
-compile, and building a problem compiles its own kernels (voxel masses, point classification: about 14 s). A
-compiled kernel depends only on the *types* of its arguments, so :func:`start` hands a child process their
-description (every array by its dtype, rank, layout and writeability) and the child compiles the kernel for
-stand-ins of those types
-into the shared cache (``NUMBA_CACHE_DIR``, inherited) while this process goes on building; :meth:`Ahead.wait`
-(called before the first batch) waits for it, and the first batch then loads the kernel from the cache. On a warm
-cache nothing is started. If the child fails, this process simply compiles the kernel itself; a child whose
-parent was interrupted ends when its compilation does (and leaves the kernel cached).
+With an empty Numba cache the transport kernel (:func:`mcdose.kernels.transport.run_chunks`) takes about 32 s to
+compile, half of it the electron transport (``track_electron``), and building a problem compiles its own kernels
+(voxel masses, point classification: about 13 s). A compiled kernel depends only on the *types* of its arguments,
+so :func:`start` hands a child process their description (every array by its dtype, rank, layout and
+writeability) and the child compiles the kernel for stand-ins of those types into the shared cache
+(``NUMBA_CACHE_DIR``, inherited) while this process goes on building. The child starts a grandchild that compiles
+``track_electron`` for the types of its call in the kernel (:func:`mcdose.kernels.transport.track_electron_types`)
+meanwhile, and loads it from the cache when its own compilation reaches that call (:func:`compile_transport`).
+:meth:`Ahead.wait` (called before the first batch) waits for the child, and the first batch then loads the kernel
+from the cache. On a warm cache nothing is started. If the child fails, this process simply compiles the kernel
+itself (and the child the electron transport if the grandchild fails); a child whose parent was interrupted ends
+when its compilation does (and leaves the kernel cached).
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ import tempfile
 import numba
 import numpy as np
 
-from .kernels.transport import run_chunks
+from .kernels.electron_transport import track_electron
+from .kernels.transport import run_chunks, track_electron_types
 
 _STARTED: dict = {}       # signature -> the child that compiles (or compiled) it, one at a time
 
@@ -55,13 +59,61 @@ def stand_in(description):
     return out
 
 
-_CHILD = ("import os, pickle, sys\n"
-          "with open(sys.argv[1], 'rb') as fh:\n"
-          "    described = pickle.load(fh)\n"
-          "os.remove(sys.argv[1])\n"
-          "from mcdose.compile_ahead import stand_in\n"
-          "from mcdose.kernels.transport import run_chunks\n"
-          "run_chunks(*(stand_in(d) for d in described))\n")   # compiles (and caches) the kernel; runs no history
+_CHILD = "import sys\nfrom mcdose.compile_ahead import {}\n{}(sys.argv[1])\n"
+
+
+def _described(path: str) -> tuple:
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
+def _spawn(function: str, path: str) -> subprocess.Popen:
+    """A child process running ``function(path)`` of this module, quiet."""
+    return subprocess.Popen([sys.executable, "-c", _CHILD.format(function, function), path], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def compile_transport(path: str) -> None:
+    """The child's work: compile (and cache) ``run_chunks`` for the argument types described in the pickle at
+    ``path`` (removed when done), running no history. The electron transport, half of the work, compiles at the
+    same time in a grandchild (:func:`compile_electrons`); when this process's type inference reaches the call of
+    ``track_electron`` (after the photon transport's), it waits for the grandchild and loads its result from the
+    cache. If the grandchild cannot start or fails, this process compiles that part itself."""
+    arguments = tuple(stand_in(d) for d in _described(path))
+    try:
+        sibling = _spawn("compile_electrons", path)
+    except OSError:
+        sibling = None
+    try:
+        if sibling is not None:
+            _load_after(track_electron, sibling)
+        run_chunks(*arguments)
+    finally:
+        if sibling is not None:
+            sibling.wait()
+        os.remove(path)
+
+
+def compile_electrons(path: str) -> None:
+    """The grandchild's work: compile (and cache) ``track_electron`` for the types of its call in ``run_chunks``
+    (:func:`mcdose.kernels.transport.track_electron_types`) of the arguments described at ``path``."""
+    chunk_types = tuple(numba.typeof(stand_in(d)) for d in _described(path))
+    track_electron.compile(track_electron_types(chunk_types))
+
+
+def _load_after(dispatcher, process) -> None:
+    """Make ``dispatcher`` look in Numba's cache only once ``process`` has ended (it compiles the dispatcher's
+    kernel into that cache). Uses Numba's private cache interface; without it, nothing changes."""
+    cache = getattr(dispatcher, "_cache", None)
+    load = getattr(cache, "load_overload", None)
+    if load is None:
+        return
+
+    def load_when_compiled(signature, target_context):
+        process.wait()
+        return load(signature, target_context)
+
+    cache.load_overload = load_when_compiled
 
 
 def _cached(signature) -> bool:
@@ -103,8 +155,7 @@ def start(arguments: tuple) -> Ahead:
         fd, path = tempfile.mkstemp(prefix="mcdose-kernel-", suffix=".pickle")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(described, fh)
-        process = subprocess.Popen([sys.executable, "-c", _CHILD, path], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = _spawn("compile_transport", path)
     except OSError:          # no temporary file or no interpreter to start: compile here, as without it
         return Ahead()
     _STARTED[signature] = process

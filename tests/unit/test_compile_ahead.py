@@ -1,5 +1,6 @@
 """mcdose.compile_ahead: the stand-ins have the Numba types of the arguments they describe, and a cold start
-compiles the transport kernel in a second process whose cache entry the building process then loads."""
+compiles the transport kernel in a second process (its electron transport in a third) whose cache entry the
+building process then loads."""
 import json
 import os
 import subprocess
@@ -48,10 +49,13 @@ CHILD = textwrap.dedent('''
 ''')
 
 
-def test_a_cold_start_compiles_the_transport_kernel_in_a_second_process(tmp_path):
+def test_a_cold_start_compiles_the_transport_kernel_in_two_more_processes(tmp_path):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
     done = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["started"] and report["hits"] == 1 and not report["again"]
     assert report["deposited"] > 0
+    # the third process compiled track_electron for exactly the types of its call in run_chunks: the second
+    # loaded it (one cache entry; a mismatch would have compiled and cached a second one)
+    assert len(list((tmp_path / "numba").rglob("electron_transport.track_electron-*.nbc"))) == 1
