@@ -328,14 +328,19 @@ def distance_to_boundary(geo, cell, x, y, z, u, v, w):
 
 @jit
 def _world_exit(geo, x, y, z, u, v, w):
-    """Distance (cm) to leave the world region (outside every cell): the nearest crossing of anything."""
-    if locate_dir(geo, x, y, z, u, v, w) != geo.cell_start.shape[0] - 1:
-        return 0.0
+    """Distance (cm) to leave the world region (outside every cell): the nearest crossing of anything.
+
+    The point was located in the world for some direction (the caller's precondition, as for every cell); only
+    on a surface (|g| <= EPS) can this direction put it into a cell, so only there is it located again."""
     st, sp, wb = geo.surf_type, geo.surf_par, geo.world
     best = min(_range_exit(x, u, wb[0], wb[1]), _range_exit(y, v, wb[2], wb[3]), _range_exit(z, w, wb[4], wb[5]))
+    on_surface = False
     for s in range(st.shape[0]):
         a, b, c, g = surface_quadratic(st, sp, s, x, y, z, u, v, w)
+        on_surface = on_surface or abs(g) <= EPS
         best = min(best, _exit_root(surface_side(a, b, g), a, b, c, g))
+    if on_surface and locate_dir(geo, x, y, z, u, v, w) != geo.cell_start.shape[0] - 1:
+        return 0.0
     return best
 
 

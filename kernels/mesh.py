@@ -109,13 +109,12 @@ def _bins(mesh, x, y, z, u, v, w, directional):
         if directional:
             return _locate_dir(mesh.e0, x, u), _locate_dir(mesh.e1, y, v), _locate_dir(mesh.e2, z, w)
         return _locate(mesh.e0, x), _locate(mesh.e1, y), _locate(mesh.e2, z)
-    i1 = 0
-    if mesh.kind == CYLINDRICAL:       # the axial bin first: outside the mesh's slab, no radial search
-        i1 = _locate_dir(mesh.e1, z, w) if directional else _locate(mesh.e1, z)
-        if i1 < 0 or i1 >= mesh.shape[1]:
-            return 0, i1, 0
     rho2, b = _radial(mesh, x, y, z, u, v, w)
-    return (_locate_dir(mesh.sq0, rho2, b) if directional else _locate(mesh.sq0, rho2)), i1, 0
+    i0 = _locate_dir(mesh.sq0, rho2, b) if directional else _locate(mesh.sq0, rho2)
+    if mesh.kind == CYLINDRICAL:
+        i1 = _locate_dir(mesh.e1, z, w) if directional else _locate(mesh.e1, z)
+        return i0, i1, 0
+    return i0, 0, 0
 
 
 @jit
@@ -133,6 +132,8 @@ def mesh_index(mesh, x, y, z):
     int
         ``(i0 * n1 + i1) * n2 + i2`` (C order of the mesh shape) or -1.
     """
+    if mesh.kind == CYLINDRICAL and not mesh.e1[0] <= z < mesh.e1[-1]:   # outside its slab: no radial search
+        return -1
     i0, i1, i2 = _bins(mesh, x, y, z, 0.0, 0.0, 0.0, False)
     return _flat(mesh, i0, i1, i2)
 
