@@ -1,7 +1,8 @@
 """Benchmark: cold start (issue 21) -- the first run on a machine, with an empty Numba cache: the seconds spent
 compiling the kernels, beside the same steps with the cache warm. As ``mcdose run`` does, the problem is built with
-``ahead=True``: the transport kernel compiles in a second process (mcdose.compile_ahead) while this one builds the
-problem and compiles its voxel-mass kernels; preparing then waits for it and loads it from the cache. The physics
+``ahead=True``: the transport kernel compiles in a second process (mcdose.compile_ahead), its electron transport in
+a third, while this one builds the problem and compiles its voxel-mass kernels; preparing then waits for it and
+loads it from the cache. The physics
 tables come from their own cache in both (benchmarks.physics_tables measures their cold build). The problem:
 examples/water_9MeV.toml, 200 histories.
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from mcdose.bench.timing import cpu_model
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "water_9MeV.toml"
-STEPS = ("import", "build (voxel-mass kernels; transport kernel in a second process)", "prepare (wait, load)",
+STEPS = ("import", "build (voxel-mass kernels; transport kernel in two more processes)", "prepare (wait, load)",
          "200 histories")
 CHILD = """
 import json, sys, time
