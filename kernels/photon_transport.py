@@ -100,7 +100,9 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
     electron at rest); photoelectron from the Sauter distribution about the photon direction
     with a kinetic energy equal to everything not carried by fluorescence (Auger energy lumped
     in, a few keV at most for lead); pair electron and positron along the photon direction
-    (their mean angle is ~ mc²/E). A Compton electron or photoelectron deposited on the spot gets no direction.
+    (their mean angle is ~ mc²/E). A Compton electron deposited on the spot gets no direction (the
+    photoelectron's is still drawn: skipping it would shift the random numbers of the fluorescence
+    that follows).
     """
     analog = settings.analog
     woodcock = settings.woodcock and analog
@@ -169,9 +171,8 @@ def track_photon(geo, mesh, pdata, x, y, z, u, v, w, e, wt, state, stack, n_stac
         process = select_interaction(pdata, mat, e, state)
         if process == PHOTOELECTRIC:
             e_local, e_fluor = sample_photoelectric(pdata, mat, e, state)
-            eu, ev, ew = u, v, w                  # direction drawn only for an electron that is transported
-            if settings.electrons and e_local > settings.electron_cutoff:
-                eu, ev, ew = rotate(u, v, w, sample_sauter_cos(e_local, state), 2.0 * math.pi * uniform(state))
+            cos_e = sample_sauter_cos(e_local, state) if e_local > 0.0 else 1.0
+            eu, ev, ew = rotate(u, v, w, cos_e, 2.0 * math.pi * uniform(state))
             n_stack = _charged(mesh, tally, counters, region, stack, n_stack, x, y, z, eu, ev, ew, e_local, ELECTRON,
                                wt, state, settings)
             if e_fluor > 0.0 and n_stack >= 0:

@@ -18,7 +18,7 @@ from mcdose.sources import intrabeam_model
 
 xraylib = pytest.importorskip("xraylib")
 
-MODEL_HISTORIES = {"split": 60_000, "analog": 60_000}
+MODEL_HISTORIES = {"split": 20_000, "analog": 60_000}
 
 
 @pytest.fixture(scope="module")
@@ -52,17 +52,13 @@ def test_model_file_round_trip_and_provenance(model_file):
 @pytest.mark.parametrize("element, line", [("Au", "LA1_LINE"), ("Au", "LB1_LINE"), ("Fe", "KA1_LINE")])
 def test_characteristic_lines_stand_out_of_the_spectrum(model_file, element, line):
     """The gold L lines (target) and the iron K line (steel tube) stand above the continuum next to them:
-    the bin holding xraylib's line energy against the median of the bins 1-3 keV below and above, at least
-    1.25 times it. Calibration: over 12 seeds of the 20 000-history build the ratio of the weakest line, gold
-    L-beta1 (its 0.5 keV bin shares the continuum; the L3 edge lies just above it), was 1.57 +- 0.15 (1.32 to
-    1.89), so at 60 000 histories (+- 0.09) the bound lies 3.7 sigma below it, and 2.8 sigma above a bin
-    with no line (ratio 1)."""
+    the bin holding xraylib's line energy against the median of the bins 1-3 keV below and above."""
     energy = xraylib.LineEnergy(xraylib.SymbolToAtomicNumber(element), getattr(xraylib, line)) / 1000.0
     model = intrabeam_model.load(model_file)
     e, p = model.spectrum()
     i = int(np.searchsorted(model.energy_edges, energy) - 1)
     near = np.concatenate([p[i - 6:i - 2], p[i + 3:i + 7]])
-    assert p[i] > 1.25 * np.median(near)
+    assert p[i] > 1.5 * np.median(near)
 
 
 def test_splitting_builds_the_analog_model(model_file):
